@@ -1,0 +1,32 @@
+# Every target creates .venv when it is missing and installs what it needs.
+# torch comes from pip on purpose: uv and poetry do not see the wheels on local disk.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all lint bench clean-cache
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch>=2.9" "torchvision>=0.24"
+	$(BIN)/pip install --quiet -e ".[dev,lite]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/patch-harness models
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness tests bench
+	$(BIN)/ruff format --check harness tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+test-all: lint
+	$(BIN)/python -m pytest -q -m ""
+
+bench: $(STAMP)
+	$(BIN)/python bench/models.py

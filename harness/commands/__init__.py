@@ -1,0 +1,1 @@
+"""One module per CLI command; each exposes a function that takes plain settings, not argparse."""

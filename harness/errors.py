@@ -1,0 +1,17 @@
+"""The exception family that the CLI turns into one line on stderr and exit code 2."""
+
+
+class HarnessError(Exception):
+    """Bad input or an unusable environment: the message names the value and the fix."""
+
+
+class InvalidArgumentError(HarnessError):
+    """A command-line value or a function argument is outside what is accepted."""
+
+
+class ModelLoadError(HarnessError):
+    """A model or its weights cannot be found, read or parsed."""
+
+
+class DataError(HarnessError):
+    """Images, labels or another input file are missing or unreadable."""
