@@ -15,3 +15,11 @@ class ModelLoadError(HarnessError):
 
 class DataError(HarnessError):
     """Images, labels or another input file are missing or unreadable."""
+
+
+class CalibrationError(HarnessError):
+    """Calibration input shows too few board views or chart swatches to fit a profile."""
+
+
+class ProfileError(HarnessError):
+    """A camera or colour profile is missing, of another kind or of an unknown schema."""
