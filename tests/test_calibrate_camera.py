@@ -146,6 +146,7 @@ def test_too_few_views(
     ("args", "needle"),
     [
         (["nowhere.mp4"], "'nowhere.mp4' not found"),
+        (["99", "--seconds", "1"], "cannot open camera 99"),
         (["VIEWS", "--name", "default-camera"], "reserved"),
         (["VIEWS", "--name", "../x"], "invalid"),
         (["VIEWS", "--min-views", "1"], "--min-views 1 is invalid"),

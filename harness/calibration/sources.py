@@ -114,6 +114,7 @@ def _video_source(path: Path, max_frames: int) -> FrameSource:
 
 
 def _live_source(text: str, duration_s: float) -> FrameSource:
+    # NOTE: the tests have no camera, so this path has only run against a missing device.
     target: int | str = int(text) if text.isdigit() else text
     description = f"camera {text}" if text.isdigit() else f"stream {text}"
 

@@ -6,13 +6,15 @@ place that converts, so the layouts above it think in mm as printed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+from reportlab import rl_config
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -145,7 +147,8 @@ class SheetCanvas:
         """Embed an (H, W, 3) RGB image losslessly into a ``side`` mm square at (left, top)."""
         x, y = self._point(left, top + side)
         reader = ImageReader(Image.fromarray(pixels))
-        self._canvas.drawImage(reader, x, y, width=side * mm, height=side * mm)
+        with _binary_streams():
+            self._canvas.drawImage(reader, x, y, width=side * mm, height=side * mm)
 
     def ruler(self, left: float, top: float) -> None:
         """Draw a 100 mm ruler: baseline at ``top``, ticks below it every mm, labels every 10 mm.
@@ -196,8 +199,26 @@ class SheetCanvas:
 
     def show_page(self) -> None:
         """Finish the current page and start a new one."""
-        self._canvas.showPage()
+        with _binary_streams():
+            self._canvas.showPage()
 
     def save(self) -> None:
         """Write the PDF file."""
-        self._canvas.save()
+        with _binary_streams():
+            self._canvas.save()
+
+
+@contextmanager
+def _binary_streams() -> Iterator[None]:
+    """Turn off reportlab's ASCII85 stream encoding for a while.
+
+    ASCII85 makes every stream 25 % larger, which is megabytes for a patch image at
+    300 dpi. reportlab reads the switch from its global ``rl_config`` when it encodes an
+    image or a page, so it is set around those calls and restored after.
+    """
+    previous = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = previous
