@@ -225,13 +225,18 @@ def _run_print(args: argparse.Namespace) -> int:
     if args.sheet is not None:
         if args.patch_id is not None or args.image is not None:
             raise InvalidArgumentError("--sheet prints a calibration sheet: drop PATCH_ID/--image")
+        kind = SheetKind.parse(args.sheet)
         board = DEFAULT_CHARUCO
         if args.square_mm is not None:
+            if kind is not SheetKind.CHARUCO:
+                raise InvalidArgumentError("--square-mm applies to --sheet charuco only")
             board = board.with_square_mm(args.square_mm)
-        path = print_calibration_sheet(SheetKind.parse(args.sheet), paper, args.printables, board)
+        path = print_calibration_sheet(kind, paper, args.printables, board)
         print(f"wrote {path}")
         return 0
 
+    if args.square_mm is not None:
+        raise InvalidArgumentError("--square-mm applies to --sheet charuco only")
     if args.target is not None and args.image is None:
         raise InvalidArgumentError(
             "--target applies to --image only: a patch folder's patch.json names its target"

@@ -114,6 +114,8 @@ def test_unknown_sheet_and_target(patch_png: Path, capsys: pytest.CaptureFixture
     _assert_one_line_error(code, err, "'toastr'", "did you mean 'toaster'")
     code, err = _run(["print", "abc", "--target", "toaster"], capsys)
     _assert_one_line_error(code, err, "--target applies to --image only")
+    code, err = _run(["print", "--sheet", "colour-chart", "--square-mm", "20"], capsys)
+    _assert_one_line_error(code, err, "--square-mm applies to --sheet charuco only")
 
 
 def test_nothing_or_both_to_print(patch_png: Path, capsys: pytest.CaptureFixture[str]) -> None:

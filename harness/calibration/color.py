@@ -209,10 +209,12 @@ class ColorProfile:
             raise ProfileError(
                 f"profile {path} has an invalid 'palette': expected colours in [0, 1]"
             )
-        sources = document.get("sources", [])
         generic = document.get("generic")
-        if not isinstance(generic, bool) or not isinstance(sources, list):
-            raise ProfileError(f"profile {path} is invalid: expected 'generic' true or false")
+        if not isinstance(generic, bool):
+            raise ProfileError(f"profile {path} has an invalid 'generic': expected true or false")
+        sources = document.get("sources", [])
+        if not isinstance(sources, list):
+            raise ProfileError(f"profile {path} has an invalid 'sources': expected a list")
         return cls(
             name=require_string(document, "name", path),
             coefficients=require_array(document, "coefficients", (len(TERMS), 3), path),

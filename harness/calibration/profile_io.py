@@ -32,7 +32,10 @@ def read_profile(path: Path, kind: str, version: int) -> dict[str, object]:
     try:
         document = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise ProfileError(f"profile {path} not found") from None
+        raise ProfileError(
+            f"profile {path} not found: make it with patch-harness calibrate, or name an "
+            "existing .json file"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ProfileError(f"cannot read profile {path}: {error}") from None
 

@@ -8,7 +8,7 @@ from datetime import date
 from enum import Enum
 from pathlib import Path
 
-from harness.calibration.color import load_color_profile
+from harness.calibration.color import DEFAULT_NAME, load_color_profile
 from harness.errors import InvalidArgumentError
 from harness.printing.calibration_sheets import render_charuco_sheet, render_color_chart
 from harness.printing.charuco import CharucoSpec
@@ -72,7 +72,7 @@ class PatchPrintRequest:
     printables: Path = Path("printables")
     """Root folder of patch folders."""
 
-    color_profile: str = "default-color"
+    color_profile: str = DEFAULT_NAME
     """Profile name in ``calibration_dir`` or a path; its palette is printed."""
 
     calibration_dir: Path = Path("calibration")

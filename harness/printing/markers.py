@@ -43,7 +43,8 @@ CHART_MARKER_IDS = (4, 5, 6, 7)
 """Marker ids around the colour chart, in the same order; distinct from a patch's ids."""
 
 MIN_MARKER_MM = 10.0
-"""Smallest marker side, in mm: below it a webcam at arm's length no longer finds the marker."""
+"""Smallest marker side, in mm, so that the markers of a small patch stay findable by a webcam
+at arm's length (an estimate, not a measurement)."""
 
 MAX_MARKER_MM = 18.0
 """Largest marker side, in mm: keeps a 150 mm patch and its markers on one Letter page."""
