@@ -3,7 +3,7 @@
 Convention: OpenCV's pinhole model. Pixel coordinates have x right and y down, with pixel
 centres at integer coordinates. The camera frame has x right, y down and z forward along
 the optical axis. ``camera_matrix`` is ``[[fx, 0, cx], [0, fy, cy], [0, 0, 1]]`` in px and
-``distortion`` holds OpenCV's coefficients ``k1, k2, p1, p2, k3``.
+``distortion`` contains OpenCV's coefficients ``k1, k2, p1, p2, k3``.
 """
 
 from __future__ import annotations
