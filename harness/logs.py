@@ -26,7 +26,11 @@ _state = {"quiet": False}
 def setup_logging(*, verbose: bool = False, quiet: bool = False) -> None:
     """Install a rich handler on stderr for a TTY and plain lines otherwise."""
     _state["quiet"] = quiet
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    level = logging.INFO
+    if quiet:
+        level = logging.WARNING
+    if verbose:
+        level = logging.DEBUG
     handler: logging.Handler
     if sys.stderr.isatty():
         handler = RichHandler(console=Console(stderr=True), show_path=False, show_time=False)

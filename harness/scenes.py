@@ -37,7 +37,7 @@ SKIMAGE_PHOTOS = (
     "coins",
 )
 
-# Crops of each default photo, as (left, top, side) fractions of the shorter side; every crop
+# Crops of each default photo, as (left, top, side) fractions of the shorter side. Every crop
 # is used once as is and once mirrored, so the seven photos give 84 scenes.
 _DEFAULT_CROPS = (
     (0.0, 0.0, 1.0),
@@ -176,7 +176,7 @@ def load_scenes(images: Path | None = None, labels: Path | None = None) -> Scene
     Only the images listed in it are used when it is given.
 
     Raises:
-        DataError: the folder is missing or holds no images, or the labels are unreadable.
+        DataError: the folder is missing or contains no images, or the labels are unreadable.
     """
     if images is None:
         if labels is not None:

@@ -27,7 +27,14 @@ def test_parse_widths_share_model() -> None:
 
 
 def test_name_round_trips() -> None:
-    for text in ("m@4:qat+fl8", "m@w2a16:bc-minmax", "m@int8", "m@32", "m@8:gptq"):
+    for text in (
+        "m@4:qat+fl8",
+        "m@w2a16:bc-minmax",
+        "m@int8",
+        "m@32",
+        "m@8:gptq",
+        "m@4:ptq-percentile",
+    ):
         spec = parse_variant(text)
         assert parse_variant(spec.name) == spec
 
@@ -56,7 +63,7 @@ def test_bare_model_is_fp32() -> None:
         ("m@w4a33", "bit width 33 is not supported"),
         ("m@4bits", "invalid bit width '4bits'"),
         ("m@4:magic", "unknown quantization method 'magic'"),
-        ("m@4:gptq-mse", "invalid observer"),
+        ("m@4:gptq-max", "invalid observer"),
         ("m@4+fl4", r"unknown variant option '\+fl4'"),
         ("m@int8:ptq", "the int8 variant takes no method"),
         (",", "no variants"),

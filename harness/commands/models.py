@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class ModelsRequest:
-    """What to build and where to measure it."""
+    """Variants to build and the scenes to measure them on."""
 
     variants: tuple[VariantSpec, ...]
     images: Path | None = None

@@ -17,7 +17,7 @@ from PIL import Image
 
 @dataclass(frozen=True, kw_only=True)
 class Preprocessing:
-    """How an image becomes a model input."""
+    """Resize, crop and normalisation settings that turn an image into model input."""
 
     input_size: int
     """Side of the square model input, in px."""

@@ -102,12 +102,13 @@ class OnnxClassifier:
         self,
         path: Path,
         *,
-        threads: int = 0,
+        threads: int | None = None,
         optimized_path: Path | None = None,
         normalisation: Preprocessing | None = None,
     ) -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        # The CLI's --threads sets torch's thread count; ONNX Runtime follows it.
+        options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         if optimized_path is not None:

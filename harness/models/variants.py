@@ -47,8 +47,8 @@ class BuildSettings:
     """Images for activation ranges and int8 calibration (at most)."""
 
     layerwise_images: int = 64
-    """Images for the layer-by-layer methods, GPTQ and bias correction (at most); each layer
-    runs a forward pass over them, so their cost grows with depth times this count."""
+    """Images for the layer-by-layer methods, GPTQ and bias correction (at most). Each layer
+    runs a forward pass over them, so the cost grows with depth times this count."""
 
     distillation: DistillationSettings = field(default_factory=DistillationSettings)
 

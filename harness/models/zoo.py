@@ -3,7 +3,7 @@
 A model name is one of the built-in names (``efficientnet-lite0`` ...), a TorchScript file
 (``.pt``, ``.pth``, ``.ts``), an ONNX file (``.onnx``) or a ``package.module:factory`` path.
 A JSON file beside a model file (``model.onnx`` + ``model.json``) may set its preprocessing
-and class names; without one, ImageNet-1k classes and ImageNet normalisation at 224 px apply.
+and class names. Without one, ImageNet-1k classes and ImageNet normalisation at 224 px apply.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ DEFAULT_MODEL = "efficientnet-lite0"
 
 
 class ModelKind(Enum):
-    """Where a model's architecture and weights come from."""
+    """Origin of a model's architecture and weights."""
 
     EFFICIENTNET_LITE = "efficientnet-lite"
     TORCHVISION = "torchvision"

@@ -43,7 +43,7 @@ def _unfold(layer: nn.Conv2d | nn.Linear, inputs: torch.Tensor) -> torch.Tensor:
         return inputs.reshape(-1, inputs.shape[-1]).t().unsqueeze(0)
 
     # NOTE: a conv that pads inside its forward is handled when it keeps the padding in a
-    # `static_padding` child (EfficientNet's TensorFlow-style convs); any other custom padding
+    # `static_padding` child (EfficientNet's TensorFlow-style convs). Any other custom padding
     # is treated as none, which leaves border patches out of the Hessian.
     padding = getattr(layer, "static_padding", None)
     if isinstance(padding, nn.Module):

@@ -1,7 +1,7 @@
 """Integer grids: per-channel symmetric weights and per-tensor affine activations.
 
 Weights of b bits use the narrow symmetric range [-(2^(b-1) - 1), 2^(b-1) - 1] with one scale
-per output channel, so a channel holds at most 2^b - 1 distinct values. Activations of b bits
+per output channel, so a channel contains at most 2^b - 1 distinct values. Activations of b bits
 use the unsigned range [0, 2^b - 1] with a per-tensor scale and an integer zero point, which
 keeps 0.0 exactly representable (zero padding stays exact).
 """

@@ -2,7 +2,7 @@
 
 :class:`QuantizedLayer` wraps an existing ``nn.Conv2d`` or ``nn.Linear`` (subclasses
 included, so a conv that pads inside its own ``forward`` keeps its padding). Weights are
-rounded to their grid once, when the layer is frozen; a call only rounds the input
+rounded to their grid once, when the variant is built. A call only rounds the input
 activations, so inference costs about what the float layer costs. Gradients pass the
 roundings straight through, as patch optimisation needs.
 """
@@ -27,7 +27,7 @@ from harness.models.quantize.observers import Observer, ObserverKind
 
 
 class LayerMode(Enum):
-    """What a quantized layer does with its input."""
+    """Behaviour of a quantized layer's forward pass."""
 
     FLOAT = "float"
     """Float input, grid weights: used while observing activation ranges."""
@@ -269,8 +269,8 @@ def install_quantized_layers(
         The quantized layers in execution order.
 
     Raises:
-        RuntimeError: a conv or linear layer was not reached by the forward pass, so its
-            position cannot be known; a silently skipped layer would misreport the model.
+        RuntimeError: a conv or linear layer was not reached by the forward pass. Its
+            position is then unknown, and skipping it silently would misreport the model.
     """
     names = [name for name, _ in quantizable_layers(model)]
     order = execution_order(model, example)

@@ -1,6 +1,6 @@
 """Activation range observers for post-training calibration: min-max, percentile and MSE.
 
-Each observer sees the float input of one layer over the calibration batches and then
+Each observer records the float input of one layer over the calibration batches and then
 proposes the grid for a bit width. Percentile and MSE keep a bounded random sample of the
 values, so memory stays flat however many images are used.
 """
@@ -18,7 +18,7 @@ _MAX_SAMPLES = 1 << 20
 
 
 class ObserverKind(Enum):
-    """How an activation range is chosen from calibration data."""
+    """Rule that chooses an activation range from calibration data."""
 
     MINMAX = "minmax"
     PERCENTILE = "percentile"

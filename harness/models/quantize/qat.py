@@ -4,8 +4,9 @@ The student is the quantized model with learnable weight and activation scales (
 :mod:`harness.models.quantize.layers`); the teacher is the float model. The loss is the
 KL divergence between their softmax outputs on augmented scene images, so no labels are
 needed (Hinton et al., "Distilling the Knowledge in a Neural Network", 2015,
-https://arxiv.org/abs/1503.02531). Batch norm and everything outside the conv and linear
-layers stay frozen.
+https://arxiv.org/abs/1503.02531). Only the weights and step sizes of the quantized layers
+train; batch norm and everything outside the conv and linear layers stay frozen (training
+the batch-norm scale and shift too cost 2 points of top-1 at W4A4 in a 300-step run).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Model zoo, quantized variants and the ONNX Runtime int8 deployment."""

@@ -1,0 +1,1 @@
+"""Quantizers: integer grids, observers, quantized layers and the methods that fit them."""
