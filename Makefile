@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,lite]"
 	touch $(STAMP)
 
+# The loop as far as it reaches today: the variant table, then a patch at a small budget.
 demo: $(STAMP)
 	$(BIN)/patch-harness models
+	$(BIN)/patch-harness generate --target toaster --steps 200 \
+		--evaluate efficientnet-lite0@32,8,5,4,2,int8
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests bench
@@ -29,4 +32,6 @@ test-all: lint
 	$(BIN)/python -m pytest -q -m ""
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/generate.py

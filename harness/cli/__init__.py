@@ -1,0 +1,63 @@
+"""Command-line interface: argument parsing only; each command calls one function.
+
+Each command's options live in a module of this package; :func:`main` dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from harness import __version__
+from harness.cli.generate import add_generate_command
+from harness.cli.models import add_models_command
+from harness.cli.printing import add_calibrate_command, add_print_command
+from harness.errors import HarnessError, InvalidArgumentError
+from harness.logs import setup_logging
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``patch-harness`` and all its commands."""
+    parser = argparse.ArgumentParser(
+        prog="patch-harness",
+        description="Test adversarial patches against quantized image classifiers, from "
+        "optimisation to paper to camera to numbers.",
+    )
+    parser.add_argument("--version", action="version", version=f"patch-harness {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_models_command(commands)
+    add_generate_command(commands)
+    add_print_command(commands)
+    add_calibrate_command(commands)
+    return parser
+
+
+def _configure_threads(threads: int | None) -> None:
+    import torch
+
+    if threads is not None:
+        if threads < 1:
+            raise InvalidArgumentError(f"--threads {threads} is invalid: expected 1 or more")
+        torch.set_num_threads(threads)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (2 for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        _configure_threads(args.threads)
+        return handler(args)
+    except HarnessError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
