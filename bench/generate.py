@@ -34,18 +34,11 @@ TARGET = 859  # toaster
 PATCH_PX = 64
 AREA = (0.06, 0.16)
 
-COMPARABLE = EotRanges(
+COMPARABLE = EotRanges.geometry_only(
     yaw_deg=Span(-20.0, 20.0),
     pitch_deg=Span(-20.0, 20.0),
     roll_deg=Span(-20.0, 20.0),
     area=Span(*AREA),
-    brightness=Span(0.0, 0.0),
-    contrast=Span(1.0, 1.0),
-    gamma=Span(1.0, 1.0),
-    defocus_px=Span(0.0, 0.0),
-    motion_px=Span(0.0, 0.0),
-    noise=Span(0.0, 0.0),
-    jpeg_quality=Span(100.0, 100.0),
 )
 
 

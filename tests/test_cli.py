@@ -10,24 +10,7 @@ import torch
 from PIL import Image
 
 from harness.cli import main
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = [line for line in err.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert len(errors) == 1, err
-    assert lines[-1] == errors[0]
-    assert len(errors[0]) < 400
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in errors[0]
+from tests.cli_helpers import assert_one_line_error, run_cli
 
 
 @pytest.fixture()
@@ -40,15 +23,15 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 def test_unknown_model_lists_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["models", "--variants", "efficientnet-lite9@8"], capsys)
-    _assert_one_line_error(code, err, "'efficientnet-lite9'", "efficientnet-lite0", "resnet18")
+    code, _, err = run_cli(["models", "--variants", "efficientnet-lite9@8"], capsys)
+    assert_one_line_error(code, err, "'efficientnet-lite9'", "efficientnet-lite0", "resnet18")
 
 
 def test_bits_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["models", "--variants", "efficientnet-lite0@1"], capsys)
-    _assert_one_line_error(code, err, "bit width 1", "2..16")
-    code, _, err = _run(["models", "--variants", "efficientnet-lite0@w8a24"], capsys)
-    _assert_one_line_error(code, err, "bit width 24")
+    code, _, err = run_cli(["models", "--variants", "efficientnet-lite0@1"], capsys)
+    assert_one_line_error(code, err, "bit width 1", "2..16")
+    code, _, err = run_cli(["models", "--variants", "efficientnet-lite0@w8a24"], capsys)
+    assert_one_line_error(code, err, "bit width 24")
 
 
 def test_unreadable_weights(
@@ -56,10 +39,10 @@ def test_unreadable_weights(
 ) -> None:
     weights = tmp_path / "broken.pt"
     weights.write_bytes(b"these bytes are not a TorchScript archive")
-    code, _, err = _run(
+    code, _, err = run_cli(
         ["models", "--variants", f"{weights}@32", "--images", str(image_folder)], capsys
     )
-    _assert_one_line_error(code, err, "cannot read TorchScript file", "broken.pt")
+    assert_one_line_error(code, err, "cannot read TorchScript file", "broken.pt")
 
 
 def test_corrupt_onnx(
@@ -67,21 +50,21 @@ def test_corrupt_onnx(
 ) -> None:
     model = tmp_path / "model.onnx"
     model.write_bytes(b"\x08\x07garbage that is not a protobuf graph")
-    code, _, err = _run(
+    code, _, err = run_cli(
         ["models", "--variants", f"{model}@32", "--images", str(image_folder)], capsys
     )
-    _assert_one_line_error(code, err, "cannot load ONNX model", "model.onnx")
+    assert_one_line_error(code, err, "cannot load ONNX model", "model.onnx")
 
 
 def test_folder_without_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "readme.txt").write_text("nothing to see")
-    code, _, err = _run(["models", "--images", str(tmp_path)], capsys)
-    _assert_one_line_error(code, err, "contains no images", str(tmp_path))
+    code, _, err = run_cli(["models", "--images", str(tmp_path)], capsys)
+    assert_one_line_error(code, err, "contains no images", str(tmp_path))
 
 
 def test_missing_model_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["models", "--variants", "nowhere/model.onnx@32"], capsys)
-    _assert_one_line_error(code, err, "'nowhere/model.onnx' not found")
+    code, _, err = run_cli(["models", "--variants", "nowhere/model.onnx@32"], capsys)
+    assert_one_line_error(code, err, "'nowhere/model.onnx' not found")
 
 
 def test_fake_quant_of_onnx_rejected(
@@ -89,10 +72,10 @@ def test_fake_quant_of_onnx_rejected(
 ) -> None:
     model = tmp_path / "tiny.onnx"
     torch.onnx.export(torch.nn.Conv2d(3, 2, 3), (torch.rand(1, 3, 8, 8),), str(model), dynamo=False)
-    code, _, err = _run(
+    code, _, err = run_cli(
         ["models", "--variants", f"{model}@4", "--images", str(image_folder)], capsys
     )
-    _assert_one_line_error(code, err, "needs a PyTorch model", "@int8")
+    assert_one_line_error(code, err, "needs a PyTorch model", "@int8")
 
 
 def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,7 +86,7 @@ def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_models_json_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         [
             "models",
             "--variants",

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.cli import main
 from harness.commands.generate import GenerateRequest, run_generate
 from harness.models.spec import parse_variants
 from harness.models.variants import BuildSettings
 from harness.patch.apply import apply_patch, load_patch
 from harness.patch.optimize import OptimiseSettings
 from harness.patch.ranges import EotRanges, Span
+from tests.cli_helpers import assert_one_line_error, run_cli
 
 # Milder conditions than the defaults, so a test-sized budget converges.
 TEST_RANGES = EotRanges(
@@ -103,12 +103,8 @@ def test_resume_continues_run(tmp_path: Path) -> None:
 
 
 def _error(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    assert main(["generate", *args]) == 2
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert lines[-1].startswith("error: ")
-    assert "Traceback" not in err
-    return lines[-1]
+    code, _, err = run_cli(["generate", *args], capsys)
+    return assert_one_line_error(code, err)
 
 
 def test_generate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,3 +119,12 @@ def test_generate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     message = _error(["--target", "toaster", "--variants", "efficientnet-lite0@32,int8"], capsys)
     assert "not differentiable" in message
     assert "'efficientnet-lite0@8:ptq'" in message
+
+
+def test_untargeted_run(tmp_path: Path) -> None:
+    result = run_generate(_request(tmp_path, 3, target=None))
+    document = json.loads((result.folder / "patch.json").read_text())
+    assert document["target"] is None
+    assert document["untargeted"] is True
+    assert len(result.history) == 3
+    assert result.success["efficientnet-lite0@32"].frames == 84

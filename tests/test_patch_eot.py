@@ -1,31 +1,22 @@
 import pytest
 import torch
 
-from harness.patch.conditions import Conditions, sample_conditions
+from harness.patch.conditions import sample_conditions
 from harness.patch.eot import camera_effects, render
 from harness.patch.ranges import EotRanges, Span
-
-
-def _neutral(batch: int, **values: float) -> Conditions:
-    settings = {
-        "yaw_deg": 0.0, "pitch_deg": 0.0, "roll_deg": 0.0, "area": 0.25, "x": 0.5, "y": 0.5,
-        "brightness": 0.0, "contrast": 1.0, "gamma": 1.0, "defocus_px": 0.0, "motion_px": 0.0,
-        "motion_angle_deg": 0.0, "noise": 0.0, "jpeg_quality": 100.0,
-    }  # fmt: skip
-    settings.update(values)
-    return Conditions(**{name: torch.full((batch,), value) for name, value in settings.items()})
+from tests.patch_helpers import neutral_conditions
 
 
 def test_empty_mask_leaves_scene() -> None:
     scenes = torch.rand(2, 3, 64, 64)
-    frames = render(scenes, torch.rand(3, 16, 16), torch.zeros(1, 16, 16), _neutral(2))
+    frames = render(scenes, torch.rand(3, 16, 16), torch.zeros(1, 16, 16), neutral_conditions(2))
     torch.testing.assert_close(frames, scenes)
 
 
 def test_patch_lands_at_centre() -> None:
     scenes = torch.zeros(1, 3, 64, 64)
     patch = torch.tensor([0.2, 0.6, 0.9]).view(3, 1, 1).expand(3, 16, 16)
-    frames = render(scenes, patch, torch.ones(1, 16, 16), _neutral(1))
+    frames = render(scenes, patch, torch.ones(1, 16, 16), neutral_conditions(1))
     torch.testing.assert_close(
         frames[0, :, 32, 32], torch.tensor([0.2, 0.6, 0.9]), atol=1e-4, rtol=0
     )
@@ -40,7 +31,7 @@ def test_lighting_by_hand() -> None:
         torch.zeros(1, 3, 32, 32),
         patch,
         torch.ones(1, 8, 8),
-        _neutral(1, contrast=2.0, brightness=0.1, gamma=2.0),
+        neutral_conditions(1, contrast=2.0, brightness=0.1, gamma=2.0),
     )
     assert float(frames[0, 0, 16, 16]) == pytest.approx(0.36, abs=1e-4)
 
@@ -61,14 +52,16 @@ def test_gradient_reaches_patch() -> None:
 
 def test_noise_level() -> None:
     frames = torch.full((4, 3, 64, 64), 0.5)
-    noisy = camera_effects(frames, _neutral(4, noise=0.05), torch.Generator().manual_seed(1))
+    noisy = camera_effects(
+        frames, neutral_conditions(4, noise=0.05), torch.Generator().manual_seed(1)
+    )
     assert float((noisy - frames).std()) == pytest.approx(0.05, rel=0.05)
 
 
 def test_jpeg_changes_little_at_high_quality() -> None:
     frames = torch.rand(2, 3, 64, 64).clamp(0.3, 0.7)
     smooth = torch.nn.functional.avg_pool2d(frames, 5, 1, 2)
-    compressed = camera_effects(smooth, _neutral(2, jpeg_quality=95.0), None)
+    compressed = camera_effects(smooth, neutral_conditions(2, jpeg_quality=95.0), None)
     assert float((compressed - smooth).abs().mean()) < 0.02
     assert compressed.min() >= 0
     assert compressed.max() <= 1

@@ -86,21 +86,33 @@ class Variant:
         """Whether gradients flow to the input (torch variants only)."""
         return self.module is not None
 
+    @property
+    def device(self) -> torch.device:
+        """Device the variant computes on (ONNX Runtime variants report the CPU)."""
+        if self.module is None:
+            return torch.device("cpu")
+        parameter = next(self.module.parameters(), None)
+        return parameter.device if parameter is not None else torch.device("cpu")
+
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        """Map (B, 3, S, S) images in [0, 1] to (B, K) logits; torch variants keep gradients."""
+        """Map (B, 3, S, S) images in [0, 1] to (B, K) logits on the images' device.
+
+        Torch variants keep gradients; inputs move to the variant's device and back.
+        """
         if self.module is not None:
-            logits: torch.Tensor = self.module(images)
-            return logits
+            logits: torch.Tensor = self.module(images.to(self.device))
+            return logits.to(images.device)
         assert self.onnx is not None
-        return self.onnx(images)
+        return self.onnx(images).to(images.device)
 
     def predict(self, images: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
-        """Return (N, K) logits without gradients, in batches."""
+        """Return (N, K) logits without gradients, in batches, on the images' device."""
         if self.module is not None:
-            return run_batches(self.module, images, batch_size)
+            logits = run_batches(self.module, images.to(self.device), batch_size)
+            return logits.to(images.device)
         assert self.onnx is not None
-        outputs = [self.onnx(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-        return torch.cat(outputs)
+        batches = [self.onnx(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        return torch.cat(batches).to(images.device)
 
 
 ProgressCallback = Callable[[str], None]

@@ -71,6 +71,25 @@ class EotRanges:
     fov_deg: float = 60.0
     """Horizontal field of view of the virtual camera that turns pose into perspective."""
 
+    @classmethod
+    def geometry_only(cls, **changes: Any) -> EotRanges:
+        """Return default ranges with light and camera effects off, then ``changes`` applied.
+
+        Pose, area and position still vary; brightness, contrast, gamma, blur, noise and JPEG
+        are fixed at their neutral values. Benchmarks against tools without those effects and
+        tests with known answers use it.
+        """
+        neutral = cls(
+            brightness=Span(0.0, 0.0),
+            contrast=Span(1.0, 1.0),
+            gamma=Span(1.0, 1.0),
+            defocus_px=Span(0.0, 0.0),
+            motion_px=Span(0.0, 0.0),
+            noise=Span(0.0, 0.0),
+            jpeg_quality=Span(100.0, 100.0),
+        )
+        return replace(neutral, **changes)
+
     def to_json(self) -> dict[str, Any]:
         """Return the ranges as a JSON-serialisable dict."""
         return {

@@ -56,9 +56,12 @@ def success_rates(
         seed: seed of conditions, noise and the control patch.
         batch_size: frames per model call.
     """
-    generator = torch.Generator().manual_seed(seed)
-    control = LoadedPatch(torch.rand(patch.image.shape, generator=generator), patch.mask)
-    indices = torch.arange(len(scenes)).repeat(repeats)
+    device = scenes.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    patch = LoadedPatch(patch.image.to(device), patch.mask.to(device))
+    control_image = torch.rand(patch.image.shape, generator=generator, device=device)
+    control = LoadedPatch(control_image, patch.mask)
+    indices = torch.arange(len(scenes), device=device).repeat(repeats)
 
     hits = {"patch": 0, "control": 0}
     with torch.no_grad():
@@ -67,7 +70,7 @@ def success_rates(
         )
         for start in range(0, len(indices), batch_size):
             picks = indices[start : start + batch_size]
-            conditions = sample_conditions(ranges, len(picks), generator)
+            conditions = sample_conditions(ranges, len(picks), generator, device)
             noise_state = generator.get_state()
             for name, candidate in (("patch", patch), ("control", control)):
                 generator.set_state(noise_state)
