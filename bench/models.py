@@ -3,8 +3,10 @@
 Run: .venv/bin/python bench/models.py [--model efficientnet-lite0] [--rounds 30]
 
 Variants are built with PTQ on 32 default scenes (the method does not change inference
-cost). Calls are interleaved round-robin across variants, so a busy spell of the machine
-hits all variants alike; the table reports the median per image and the ratio to fp32 eager.
+cost). Each torch variant also runs as its ONNX Runtime twin (the same roundings, exported;
+the fast path for scoring). Calls are interleaved round-robin across variants, so a busy
+spell of the machine hits all variants alike; the table reports the median per image and
+the ratio to fp32 eager.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 
 from harness.models.cache import VariantCache
 from harness.models.spec import parse_variants
-from harness.models.variants import BuildSettings, Variant, build_variant
+from harness.models.variants import BuildSettings, Variant, build_variant, onnx_twin
 from harness.models.zoo import resolve_model
 from harness.scenes import default_scenes
 
@@ -46,7 +48,7 @@ def main() -> None:
     calibration = default_scenes().limit(32).tensors(source.preprocessing)
     # The int8 variant is an ONNX file, so even a one-off run needs a cache folder.
     cache = VariantCache(Path(tempfile.mkdtemp(prefix="bench-models-")))
-    variants = [
+    built = [
         build_variant(
             spec,
             calibration,
@@ -56,33 +58,36 @@ def main() -> None:
         )
         for spec in specs
     ]
+    twins = [onnx_twin(variant, cache) for variant in built if variant.module is not None]
+    variants = built + twins
+    names = [v.spec.name for v in built] + [f"{v.spec.name} (ORT twin)" for v in twins]
 
     size = source.preprocessing.input_size
     results: dict[int, dict[str, list[float]]] = {}
     for batch in (1, 8):
         images = torch.rand(batch, 3, size, size)
-        timings: dict[str, list[float]] = {v.spec.name: [] for v in variants}
+        timings: dict[str, list[float]] = {name: [] for name in names}
         for variant in variants:
             for _ in range(3):
                 _time_call(variant, images)
         for _ in range(args.rounds):
-            for variant in variants:
-                timings[variant.spec.name].append(_time_call(variant, images) / batch)
+            for name, variant in zip(names, variants, strict=True):
+                timings[name].append(_time_call(variant, images) / batch)
         results[batch] = timings
 
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"torch {torch.__version__}, {args.threads} threads"
     )
-    print(f"{'variant':<34} {'b=1 ms':>8} {'ratio':>6} {'b=8 ms/img':>11} {'ratio':>6}")
+    print(f"{'variant':<46} {'b=1 ms':>8} {'ratio':>6} {'b=8 ms/img':>11} {'ratio':>6}")
     fp32 = specs[0].name
     base = {batch: statistics.median(results[batch][fp32]) for batch in results}
-    for spec in specs:
+    for name in names:
         cells = []
         for batch in (1, 8):
-            median = statistics.median(results[batch][spec.name])
+            median = statistics.median(results[batch][name])
             cells += [f"{median * 1000:8.2f}", f"{median / base[batch]:6.2f}"]
-        print(f"{spec.name:<34} {cells[0]} {cells[1]} {cells[2]:>11} {cells[3]}")
+        print(f"{name:<46} {cells[0]} {cells[1]} {cells[2]:>11} {cells[3]}")
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
+from torch import nn
 
 from harness.errors import ModelLoadError
 from harness.models.preprocess import Preprocessing
-from harness.models.zoo import Classifier, first_line
+from harness.models.zoo import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +37,19 @@ INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
 
 
-def export_onnx(model: Classifier, path: Path) -> None:
-    """Export a float classifier to ONNX with a dynamic batch axis; input in [0, 1]."""
-    size = model.preprocessing.input_size
-    example = torch.rand(1, 3, size, size)
+def export_onnx(module: nn.Module, input_size: int, path: Path) -> None:
+    """Export a (B, 3, S, S) → (B, K) classifier to ONNX with a dynamic batch axis.
+
+    A fake-quant variant keeps its roundings: grid weights become float constants and each
+    input rounding becomes explicit float operations (see ``QuantizedLayer.quantize_input``),
+    so ONNX Runtime computes the same variant at about the speed of the float model.
+    """
+    example = torch.rand(1, 3, input_size, input_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model,
+            module,
             (example,),
             str(path),
             input_names=[INPUT_NAME],

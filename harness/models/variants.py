@@ -9,6 +9,7 @@ a second run loads them in seconds.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -116,6 +117,45 @@ class Variant:
 
 
 ProgressCallback = Callable[[str], None]
+
+
+def onnx_twin(variant: Variant, cache: VariantCache, *, threads: int | None = None) -> Variant:
+    """Return the variant running in ONNX Runtime, with the same roundings, for fast scoring.
+
+    Torch variants are exported once and kept beside the cached variant; ONNX Runtime
+    variants are returned as they are. The twin is not differentiable.
+
+    Raises:
+        InvalidArgumentError: caching is off (the export is a file).
+    """
+    if variant.module is None:
+        return variant
+    fingerprint = _module_fingerprint(variant.module)
+    path = cache.path(
+        variant.spec.model,
+        f"{variant.spec.bits_label}-{variant.spec.method_label}",
+        fingerprint,
+        ".onnx",
+    )
+    if path is None:
+        raise InvalidArgumentError("the ONNX Runtime twin of a variant needs a cache folder")
+    if not path.is_file():
+        partial = path.with_name(path.stem + "-partial.onnx")
+        export_onnx(variant.module.cpu(), variant.preprocessing.input_size, partial)
+        partial.replace(path)
+    session = OnnxClassifier(path, threads=threads)
+    return Variant(
+        variant.spec, variant.source, None, session, variant.size_bytes, cached=variant.cached
+    )
+
+
+def _module_fingerprint(module: nn.Module) -> str:
+    """Hash a module's state (weights, grids and biases), so a twin is re-exported on change."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def build_variant(
@@ -324,7 +364,7 @@ def _build_deployed(
 
     started = time.perf_counter()
     float_path = path.with_name(path.stem + "-fp32.onnx")
-    export_onnx(float_model, float_path)
+    export_onnx(float_model, float_model.preprocessing.input_size, float_path)
     _quantize_to(float_path, path, calibration[: settings.calibration_images])
     float_path.unlink(missing_ok=True)
     seconds = time.perf_counter() - started

@@ -138,6 +138,12 @@ class QuantizedLayer(nn.Module):
         """Round ``x`` to the input grid (identity for float activations)."""
         if not self.quantizes_activations:
             return x
+        if torch.onnx.is_in_onnx_export():
+            # ONNX's QuantizeLinear only knows 8-bit ranges, so any width exports as
+            # Div, Round, Add, Clip, Sub, Mul: the same rounding (half to even), in float.
+            zero_point = self.act_zero_point.to(x.dtype)
+            levels = torch.clamp(torch.round(x / self.act_scale) + zero_point, 0, self.act_qmax)
+            return (levels - zero_point) * self.act_scale
         return torch.fake_quantize_per_tensor_affine(
             x, self.act_scale, self.act_zero_point, 0, self.act_qmax
         )
