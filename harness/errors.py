@@ -23,3 +23,12 @@ class CalibrationError(HarnessError):
 
 class ProfileError(HarnessError):
     """A camera or colour profile is missing, of another kind or of an unknown schema."""
+
+
+class SourceError(HarnessError):
+    """A camera, stream, video or image sequence cannot be opened or read."""
+
+
+class SessionError(HarnessError):
+    """A capture session cannot be written, or its files are missing, corrupt or of another
+    schema version."""

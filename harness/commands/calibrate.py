@@ -17,7 +17,8 @@ from harness.calibration.camera import CameraProfile
 from harness.calibration.chart_reader import ChartReading, combine_readings, read_chart
 from harness.calibration.charuco_views import MIN_CORNERS, BoardDetector, BoardView, calibrate
 from harness.calibration.color import MIN_SWATCHES, ColorProfile, fit_color_profile
-from harness.calibration.sources import IMAGE_SUFFIXES, Frame, open_source
+from harness.capture.sampling import sample_source
+from harness.capture.sources import IMAGE_SUFFIXES, Frame
 from harness.errors import CalibrationError, DataError, InvalidArgumentError
 from harness.logs import track
 from harness.printing import color_chart
@@ -99,7 +100,7 @@ def calibrate_camera(
         raise InvalidArgumentError(
             f"--min-views {request.min_views} is invalid: expected 3..{request.max_views}"
         )
-    source = open_source(
+    source = sample_source(
         request.source, max_frames=request.max_frames, duration_s=request.duration_s
     )
 
