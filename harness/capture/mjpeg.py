@@ -1,6 +1,6 @@
 """MJPEG over HTTP: the stream that phone-as-webcam apps and IP cameras serve.
 
-The server answers one GET with ``Content-Type: multipart/x-mixed-replace; boundary=B`` and
+The server responds to one GET with ``Content-Type: multipart/x-mixed-replace; boundary=B`` and
 then sends JPEG images forever, each part opened by a ``--B`` line and its own headers
 (RFC 2046, section 5.1.1, describes multipart bodies). Most servers send a
 ``Content-Length`` header per part. For the others, the part ends at the next boundary line.
@@ -25,6 +25,7 @@ from harness.capture.sources import (
     FrameReader,
     SourceLost,
     SourceSpec,
+    redact_url,
     resize_to,
 )
 from harness.errors import SourceError
@@ -32,7 +33,7 @@ from harness.errors import SourceError
 logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 8192
-"""Longest header or boundary line accepted, in bytes."""
+"""Maximum length of a header or boundary line, in bytes."""
 
 MAX_PART_BYTES = 64 * 1024 * 1024
 """Largest JPEG part accepted, in bytes; a larger Content-Length means a broken stream."""
@@ -47,7 +48,7 @@ def open_http_stream(spec: SourceSpec, settings: CaptureSettings) -> MjpegReader
     None lets the caller hand the URL to FFmpeg (an .mp4 file served over HTTP, say).
 
     Raises:
-        SourceError: the connection fails, the server answers with an error status, or
+        SourceError: the connection fails, the server responds with an error status, or
             it sends a web page or a single image instead of a stream.
     """
     url = spec.location
@@ -66,22 +67,22 @@ def open_http_stream(spec: SourceSpec, settings: CaptureSettings) -> MjpegReader
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
 
-    shown = _without_password(url)
+    display_url = redact_url(url)
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
     except (OSError, http.client.HTTPException) as error:
         connection.close()
         raise SourceError(
-            f"cannot connect to stream {shown}: {_reason(error)}; check the address and that "
+            f"cannot connect to stream {display_url}: {_reason(error)}; check the address and that "
             "the camera app is streaming"
         ) from None
 
     if response.status != 200:
         connection.close()
         raise SourceError(
-            f"stream {shown} answered HTTP {response.status} {response.reason}: check the "
-            "path (phone apps often serve /video or /mjpeg)"
+            f"stream {display_url} responded with HTTP {response.status} {response.reason}: "
+            "check the path (phone apps often serve /video or /mjpeg)"
         )
     content_type = response.getheader("Content-Type", "")
     media_type, _, parameters = content_type.partition(";")
@@ -90,13 +91,13 @@ def open_http_stream(spec: SourceSpec, settings: CaptureSettings) -> MjpegReader
         boundary = _boundary(parameters)
         if boundary is None:
             connection.close()
-            raise SourceError(f"stream {shown} sent {content_type!r} without a boundary")
+            raise SourceError(f"stream {display_url} sent {content_type!r} without a boundary")
         return MjpegReader(spec, settings, connection, response, boundary)
 
     connection.close()
     if media_type.startswith(("text/", "image/")):
         raise SourceError(
-            f"{shown} sent {media_type}, not a video stream: use the app's video address "
+            f"{display_url} sent {media_type}, not a video stream: use the app's video address "
             "(often /video or /mjpeg)"
         )
     return None
@@ -132,11 +133,12 @@ class MjpegReader(FrameReader):
             try:
                 data = self._next_part()
             except TimeoutError:
+                timeout = self._settings.stall_timeout_s
                 raise SourceLost(
-                    f"{self._shown} sent no frame for {self._settings.stall_timeout_s:g} s"
+                    f"{self.spec.description} sent no frame for {timeout:g} s"
                 ) from None
             except (OSError, http.client.HTTPException) as error:
-                raise SourceLost(f"{self._shown} failed: {_reason(error)}") from None
+                raise SourceLost(f"{self.spec.description} failed: {_reason(error)}") from None
             if data is None:
                 return None
 
@@ -144,16 +146,16 @@ class MjpegReader(FrameReader):
             if image is not None:
                 return resize_to(np.asarray(image, dtype=np.uint8), self._settings)
             bad_parts += 1
-            logger.debug("%s: part of %d bytes is not a JPEG image", self._shown, len(data))
+            logger.debug(
+                "%s: part of %d bytes is not a JPEG image", self.spec.description, len(data)
+            )
             if bad_parts >= MAX_BAD_PARTS:
-                raise SourceLost(f"{self._shown} sent {bad_parts} parts in a row that are not JPEG")
+                raise SourceLost(
+                    f"{self.spec.description} sent {bad_parts} parts in a row that are not JPEG"
+                )
 
     def close(self) -> None:
         self._connection.close()
-
-    @property
-    def _shown(self) -> str:
-        return f"stream {_without_password(self.spec.location)}"
 
     def _next_part(self) -> bytes | None:
         """Return the body of the next part, or None when the server closed the stream."""
@@ -174,7 +176,7 @@ class MjpegReader(FrameReader):
 
         if length is not None:
             if length > MAX_PART_BYTES:
-                raise SourceLost(f"{self._shown} announced a part of {length} bytes")
+                raise SourceLost(f"{self.spec.description} announced a part of {length} bytes")
             data = self._response.read(length)
             return data if len(data) == length else None
         return self._read_until_boundary()
@@ -206,7 +208,9 @@ class MjpegReader(FrameReader):
         while len(body) <= MAX_PART_BYTES:
             line = self._response.readline(MAX_LINE_BYTES)
             if not line:
-                return None
+                # The server closed the stream after this part; a cut-short image fails to decode.
+                self._ended = True
+                return bytes(body.rstrip(b"\r\n")) if body else None
             kind = self._boundary_kind(line)
             if kind is not None:
                 self._at_headers = kind == "part"
@@ -214,7 +218,7 @@ class MjpegReader(FrameReader):
                 # The line break before a boundary belongs to the boundary, not the image.
                 return bytes(body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n"))
             body += line
-        raise SourceLost(f"{self._shown} sent a part of more than {MAX_PART_BYTES} bytes")
+        raise SourceLost(f"{self.spec.description} sent a part of more than {MAX_PART_BYTES} bytes")
 
 
 def _boundary(parameters: str) -> bytes | None:
@@ -224,14 +228,6 @@ def _boundary(parameters: str) -> bytes | None:
             boundary = value.strip().strip('"')
             return boundary.lstrip("-").encode("latin-1")
     return None
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 def _reason(error: BaseException) -> str:

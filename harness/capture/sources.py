@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
@@ -48,7 +49,7 @@ _PRINTF_INDEX = re.compile(r"%(0?)(\d*)d")
 
 
 class SourceKind(Enum):
-    """What kind of device or file frames come from."""
+    """The kind of device or file that frames come from."""
 
     CAMERA = "camera"
     VIDEO = "video"
@@ -66,8 +67,8 @@ class SourceSpec:
 
     @property
     def description(self) -> str:
-        """The source for messages, e.g. ``camera 0`` or ``video board.mp4``."""
-        return f"{self.kind.value} {self.location}"
+        """The source for messages, e.g. ``camera 0`` or ``video board.mp4``; no password."""
+        return f"{self.kind.value} {redact_url(self.location)}"
 
     @property
     def live(self) -> bool:
@@ -135,9 +136,9 @@ class FrameReader(ABC):
 def parse_source(text: str) -> SourceSpec:
     """Turn a command-line source into a spec, checking that a file source exists.
 
-    ``0`` (digits) is a camera index, ``scheme://...`` a stream URL, a path containing a
-    printf index such as ``frames/%05d.png`` or a folder of images an image sequence, and
-    any other existing file a video (or a one-image sequence for an image file).
+    ``0`` (digits) is a camera index and ``scheme://...`` a stream URL. A path with a printf
+    index such as ``frames/%05d.png``, a folder of images and an image file are image
+    sequences. Any other existing file is a video.
 
     Raises:
         SourceError: the URL scheme is not supported.
@@ -248,6 +249,17 @@ def resize_to(frame: Frame, settings: CaptureSettings) -> Frame:
         return frame
     resized = cv2.resize(frame, (settings.width, settings.height), interpolation=cv2.INTER_AREA)
     return np.asarray(resized, dtype=np.uint8)
+
+
+def redact_url(location: str) -> str:
+    """Return a source location with the password of a URL replaced by ``***``."""
+    if "://" not in location:
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 @contextmanager
