@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from harness import __version__
 from harness.cli.generate import add_generate_command
+from harness.cli.live import add_live_command
 from harness.cli.models import add_models_command
 from harness.cli.printing import add_calibrate_command, add_print_command
 from harness.errors import HarnessError, InvalidArgumentError
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_command(commands)
     add_print_command(commands)
     add_calibrate_command(commands)
+    add_live_command(commands)
     return parser
 
 
