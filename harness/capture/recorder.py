@@ -49,7 +49,7 @@ from harness.errors import SessionError
 
 logger = logging.getLogger(__name__)
 
-_NO_SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NO_SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -383,8 +383,8 @@ class Recorder(threading.Thread):
         capture.release()
         if written != segment.frames:
             raise RecordingStopped(
-                f"video segment {path} contains {written} of {segment.frames} frames: the disk "
-                "is full or the file could not be written"
+                f"writing video segment {path} failed: it contains {written} of "
+                f"{segment.frames} frames (disk full, or a file size limit)"
             )
         try:
             with path.open("rb") as file:
@@ -456,8 +456,10 @@ class Recorder(threading.Thread):
 
 
 def _write_failure(path: Path, error: OSError) -> str:
+    if error.errno == errno.EFBIG:
+        return f"writing {path} failed: file size limit reached ({error.strerror})"
     if error.errno in _NO_SPACE_ERRORS:
-        return f"disk full: writing {path} failed ({error.strerror})"
+        return f"writing {path} failed: disk full ({error.strerror})"
     return f"writing {path} failed: {error.strerror or error}"
 
 
