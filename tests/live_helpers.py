@@ -173,7 +173,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 wait = started + index * interval - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                headers = b"--" + stream.boundary.encode() + b"\r\nContent-Type: image/jpeg\r\n"
+                delimiter = ("--" if stream.dashes else "") + stream.boundary
+                headers = delimiter.encode() + b"\r\nContent-Type: image/jpeg\r\n"
                 if stream.with_length:
                     headers += b"Content-Length: %d\r\n" % len(jpeg)
                 self.wfile.write(headers + b"\r\n" + jpeg + b"\r\n")
@@ -205,6 +206,10 @@ class MjpegStream:
     """Send a Content-Length header per part, as most servers do."""
 
     boundary: str = "harnessframe"
+    dashes: bool = True
+    """Open each part with ``--`` and the boundary, as RFC 2046 has it; some cameras send
+    the boundary parameter's text alone."""
+
     sent: int = 0
 
     def parts(self) -> Iterator[bytes]:
