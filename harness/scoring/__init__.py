@@ -1,0 +1,1 @@
+"""Offline scoring of recorded sessions: replay through variants, rates, intervals and bins."""
