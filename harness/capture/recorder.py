@@ -40,6 +40,7 @@ from harness.capture.session import (
     SessionCounts,
     SessionEnd,
     SessionInfo,
+    TrueConditions,
     create_session_folder,
     frame_line,
     segment_path,
@@ -95,6 +96,13 @@ class _FrameScored:
 
 
 @dataclass(frozen=True)
+class _FrameDescribed:
+    index: int
+    conditions: Conditions
+    truth: TrueConditions | None
+
+
+@dataclass(frozen=True)
 class _Pause:
     pass
 
@@ -106,7 +114,7 @@ class _Finish:
     source_frames: int
 
 
-_Event = CapturedFrame | _FrameTaken | _FrameScored | _Pause | _Finish
+_Event = CapturedFrame | _FrameTaken | _FrameScored | _FrameDescribed | _Pause | _Finish
 
 
 @dataclass
@@ -115,6 +123,8 @@ class _Pending:
 
     record: FrameRecord
     taken: bool = False
+    described: bool = False
+    """Complete without the scorer: the frame of a simulated session."""
 
 
 @dataclass
@@ -211,6 +221,13 @@ class Recorder(threading.Thread):
         """Attach the live result to frame ``index``'s line."""
         self._events.put(_FrameScored(index, conditions, input_region, predictions))
 
+    def frame_described(
+        self, index: int, conditions: Conditions, truth: TrueConditions | None
+    ) -> None:
+        """Attach measured and true conditions to frame ``index``'s line and write it without
+        waiting for a scorer; simulated sessions, which score nothing live, use this."""
+        self._events.put(_FrameDescribed(index, conditions, truth))
+
     def pause(self) -> None:
         """Close the open segment, because recording was switched off."""
         self._events.put(_Pause())
@@ -271,6 +288,13 @@ class Recorder(threading.Thread):
                     predictions=event.predictions,
                 )
                 pending.taken = True
+        elif isinstance(event, _FrameDescribed):
+            pending = self._pending.get(event.index)
+            if pending is not None:
+                pending.record = replace(
+                    pending.record, conditions=event.conditions, truth=event.truth
+                )
+                pending.described = True
         elif isinstance(event, _Pause):
             # Its lines still wait for the scorer, which goes on taking frames while paused.
             self._rotate_segment()
@@ -350,7 +374,11 @@ class Recorder(threading.Thread):
         """Write the lines that no longer wait for the scorer; all of them with ``everything``."""
         while self._pending:
             index, pending = next(iter(self._pending.items()))
-            decided = pending.record.scored or (not pending.taken and index < self._taken_index)
+            decided = (
+                pending.record.scored
+                or pending.described
+                or (not pending.taken and index < self._taken_index)
+            )
             if not (everything or decided):
                 break
             self._write_line(pending.record)

@@ -16,7 +16,9 @@ Layout of ``captures/<session-id>/``:
 
 Every recorded frame has a line, whether or not it was scored live. ``conditions``,
 ``input_region`` and ``predictions`` are filled only on frames that were scored live,
-because the live view scores the newest frame and skips the rest.
+because the live view scores the newest frame and skips the rest. A simulated session
+(``simulate``) scores nothing live: every line has the measured ``conditions`` and the
+``truth`` the frame was rendered under.
 
 Units: times in s, angles in degrees, distances in m, areas and coordinates in px (x right,
 y down, pixel centres at integer coordinates), luminance in [0, 1].
@@ -118,6 +120,49 @@ class Conditions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrueConditions:
+    """The conditions that a simulated frame was rendered under, beside the measured ones."""
+
+    scene: str
+    """Name of the scene image behind the sheet."""
+
+    yaw_deg: float | None = None
+    """Rotation of the patch about the camera's y axis, degrees; None when no sheet is in
+    view (the clean phase)."""
+
+    pitch_deg: float | None = None
+    """Rotation about the camera's x axis, degrees."""
+
+    roll_deg: float | None = None
+    """Rotation about the optical axis, degrees; the angles compose as in
+    :class:`Conditions`."""
+
+    distance_m: float | None = None
+    """Distance from the camera centre to the patch centre, in m."""
+
+    centre_px: tuple[float, float] | None = None
+    """Projection of the patch centre in the frame, (x, y) in px."""
+
+    brightness: float = 0.0
+    """Light added to the printed sheet, [0, 1] pixel units."""
+
+    contrast: float = 1.0
+    """Contrast factor of the printed sheet about mid grey."""
+
+    gamma: float = 1.0
+    """Gamma applied to the printed sheet."""
+
+    defocus_px: float = 0.0
+    """Standard deviation of the Gaussian defocus of the frame, px."""
+
+    noise: float = 0.0
+    """Standard deviation of the Gaussian sensor noise, [0, 1] pixel units."""
+
+    jpeg_quality: int = 100
+    """JPEG quality the frame was compressed at, 1..100 (100: no compression)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Prediction:
     """One variant's output on one frame."""
 
@@ -162,6 +207,9 @@ class FrameRecord:
     predictions: dict[str, Prediction] = field(default_factory=dict)
     """Live output per variant name; empty for frames not scored live."""
 
+    truth: TrueConditions | None = None
+    """The rendering conditions of a simulated frame; None for frames of a real source."""
+
     @property
     def scored(self) -> bool:
         """Whether the frame was scored live."""
@@ -173,7 +221,7 @@ class SourceInfo:
     """Where the frames came from and at what size and rate."""
 
     kind: str
-    """``camera``, ``video``, ``images`` or ``stream``."""
+    """``camera``, ``video``, ``images``, ``stream`` or ``sim`` (the virtual camera)."""
 
     location: str
     """Camera index, path, pattern or URL (without a password)."""

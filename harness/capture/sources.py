@@ -1,4 +1,5 @@
-"""Frame sources: a camera, a video file, an image sequence or a network stream.
+"""Frame sources: a camera, a video file, an image sequence, a network stream or the virtual
+camera (``sim:``, see :mod:`harness.simulate.source`).
 
 A source is named the way a user types it (see :func:`parse_source`) and opened as a
 :class:`FrameReader`, which returns one BGR frame per :meth:`FrameReader.read` call. Live
@@ -55,6 +56,7 @@ class SourceKind(Enum):
     VIDEO = "video"
     IMAGES = "images"
     STREAM = "stream"
+    SIM = "sim"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,15 +138,20 @@ class FrameReader(ABC):
 def parse_source(text: str) -> SourceSpec:
     """Turn a command-line source into a spec, checking that a file source exists.
 
-    ``0`` (digits) is a camera index and ``scheme://...`` a stream URL. A path with a printf
-    index such as ``frames/%05d.png``, a folder of images and an image file are image
-    sequences. Any other existing file is a video.
+    ``0`` (digits) is a camera index, ``scheme://...`` a stream URL and ``sim:PATCH`` the
+    virtual camera. A path with a printf index such as ``frames/%05d.png``, a folder of
+    images and an image file are image sequences. Any other existing file is a video.
 
     Raises:
-        SourceError: the URL scheme is not supported.
-        DataError: the file, folder or the first file of a pattern does not exist.
+        SourceError: the URL scheme is not supported, or a ``sim:`` option is invalid.
+        DataError: the file, folder, first file of a pattern or ``sim:`` patch does not exist.
     """
     text = text.strip()
+    if text.lower().startswith("sim:"):
+        from harness.simulate.source import parse_sim_location
+
+        parse_sim_location(text)
+        return SourceSpec(kind=SourceKind.SIM, location=text)
     if text.isdigit():
         return SourceSpec(kind=SourceKind.CAMERA, location=text)
     if "://" in text:
@@ -234,6 +241,10 @@ def open_reader(spec: SourceSpec, settings: CaptureSettings) -> FrameReader:
         return VideoReader(spec, settings)
     if spec.kind is SourceKind.IMAGES:
         return ImageSequenceReader(spec, settings)
+    if spec.kind is SourceKind.SIM:
+        from harness.simulate.source import SimReader
+
+        return SimReader(spec, settings)
     if spec.location.lower().startswith(("http://", "https://")):
         stream = open_http_stream(spec, settings)
         if stream is not None:

@@ -43,7 +43,8 @@ def add_live_command(commands: SubParsers) -> None:
         default="0",
         metavar="SOURCE",
         help="camera index, video file, image folder, image pattern such as frames/%%05d.png, "
-        "or stream URL (http://PHONE:8080/video for MJPEG, rtsp://...) (default: camera 0)",
+        "stream URL (http://PHONE:8080/video for MJPEG, rtsp://...), or the virtual camera "
+        "sim:PATCH_FOLDER[,size_mm=MM,clean=N,frames=N,seed=N,fov=DEG] (default: camera 0)",
     )
     _add_source_options(live)
     _add_variant_options(live)
