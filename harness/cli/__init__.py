@@ -14,6 +14,7 @@ from harness.cli.generate import add_generate_command
 from harness.cli.live import add_live_command
 from harness.cli.models import add_models_command
 from harness.cli.printing import add_calibrate_command, add_print_command
+from harness.cli.report import add_report_command
 from harness.cli.score import add_score_command
 from harness.errors import HarnessError, InvalidArgumentError
 from harness.logs import setup_logging
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_calibrate_command(commands)
     add_live_command(commands)
     add_score_command(commands)
+    add_report_command(commands)
     return parser
 
 

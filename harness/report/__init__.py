@@ -1,0 +1,1 @@
+"""The PDF report of scored sessions: plots, tables and a conclusion, in English or Japanese."""
