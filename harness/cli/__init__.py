@@ -10,12 +10,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from harness import __version__
+from harness.cli.evaluate import add_evaluate_command
 from harness.cli.generate import add_generate_command
 from harness.cli.live import add_live_command
 from harness.cli.models import add_models_command
 from harness.cli.printing import add_calibrate_command, add_print_command
 from harness.cli.report import add_report_command
 from harness.cli.score import add_score_command
+from harness.cli.simulate import add_simulate_command
 from harness.errors import HarnessError, InvalidArgumentError
 from harness.logs import setup_logging
 
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_live_command(commands)
     add_score_command(commands)
     add_report_command(commands)
+    add_simulate_command(commands)
+    add_evaluate_command(commands)
     return parser
 
 

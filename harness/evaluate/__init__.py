@@ -1,0 +1,1 @@
+"""The digital protocol: a universal patch at random placements, scored per variant."""
