@@ -1,7 +1,7 @@
 """``report`` on a session that ``live`` recorded and ``score`` scored: real PDFs, rasterised.
 
-Pages are rendered with pdfium; text is extracted from the PDF, and the Japanese report's
-font is checked in the file and against every character the report's strings use.
+Pages are rendered and their text extracted with pdfium. The Japanese report's font is
+checked in the file and against every character of the report's strings.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_score_replay_matches_live(
     _, rows = read_outputs(session)
 
     # Live scored the frames before MJPG compression and replay scores the decoded video,
-    # so a few labels may flip; a channel swap or a wrong region would flip most.
+    # so a few labels may flip. A channel swap or a wrong region would flip most.
     live = {record.index: record for record in read_session(session).frames}
     for name in (FLOAT, INT8):
         replayed = {int(r["frame"]): int(r["top1"]) for r in rows if r["variant"] == name}

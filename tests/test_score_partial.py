@@ -1,7 +1,7 @@
 """``score`` on damaged and older sessions, and its one-line errors.
 
-The damaged sessions are copies of one that ``live`` recorded, cut the way a crash or a
-lost file cuts them: a half-written last line, a missing segment, a segment cut short, a
+The damaged sessions are copies of a session recorded by ``live``, cut the way a crash or
+a lost file cuts them: a half-written last line, a missing segment, a segment cut short, a
 segment left open, and a ``session.json`` of an older schema.
 """
 

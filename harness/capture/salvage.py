@@ -4,7 +4,7 @@
 already tolerates a cut-short last line of ``frames.jsonl`` and an open segment.
 :func:`salvage_session` also reads a ``session.json`` of an older schema version. Each
 field that such a file lacks, or that no longer decodes, is replaced by a stated default,
-and a note says so. Frames are never invented: every frame keeps its recorded line.
+and a note records it. Frames are never invented: every frame keeps its recorded line.
 """
 
 from __future__ import annotations

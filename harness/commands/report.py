@@ -19,7 +19,7 @@ from harness.report.strings import Language
 
 @dataclass(frozen=True, kw_only=True)
 class ReportRequest:
-    """Which sessions and score run to report on, in which language, to which file."""
+    """The sessions and score run of a report, its language and its output file."""
 
     sessions: tuple[Path, ...]
     """One session for a report; two or more for a comparison."""

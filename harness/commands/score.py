@@ -1,9 +1,9 @@
 """``patch-harness score``: replay a recorded session through any set of variants.
 
-:func:`run_score` reads the session (an older schema or a damaged recording as far as it is
-readable), builds the variants, replays every readable frame through them in batches, and
-writes ``scores/<run>.csv`` (per frame and variant) and ``scores/<run>.json`` (per
-variant, phase and condition bin, with Wilson 95 % intervals).
+:func:`run_score` reads the session, including an older schema or a damaged recording as
+far as it is readable. It builds the variants and replays every readable frame through them
+in batches. It writes ``scores/<run>.csv`` (per frame and variant) and ``scores/<run>.json``
+(per variant, phase and condition bin, with Wilson 95 % intervals).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class ScoreRequest:
-    """Which session to score, with which variants, and how to bin and label."""
+    """The session to score, its variants, condition bins and labels."""
 
     session: Path
     variants: tuple[VariantSpec, ...] = ()
@@ -76,11 +76,11 @@ class ScoreResult:
 
 
 def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None) -> ScoreResult:
-    """Score a session and write the CSV and JSON files; see the module docstring.
+    """Score a session and write the CSV and JSON files described in the module docstring.
 
     Raises:
-        HarnessError: the folder is not a session, or of a newer schema; a variant, target
-            or class is unknown; the batch size or run name is invalid.
+        HarnessError: the folder is not a session or has a newer schema, a variant, target
+            or class is unknown, or the batch size or run name is invalid.
     """
     report = status or (lambda message: logger.info("%s", message))
     if request.batch_size < 1:
@@ -213,7 +213,11 @@ def describe_result(result: ScoreResult) -> list[str]:
     for variant in summary["variants"]:
         patch = variant["summary"]["phases"]["patch"]
         success = patch["success"]
-        shown = "n/a" if success is None or success["rate"] is None else f"{success['rate']:.0%}"
-        lines.append(f"  {variant['name']}: patch success {shown} over {patch['frames']} frames")
+        rate_text = (
+            "n/a" if success is None or success["rate"] is None else f"{success['rate']:.0%}"
+        )
+        lines.append(
+            f"  {variant['name']}: patch success {rate_text} over {patch['frames']} frames"
+        )
     lines.append(f"wrote {result.json_path} and {result.csv_path}")
     return lines

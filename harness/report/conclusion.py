@@ -102,12 +102,12 @@ def _against_float(rated: list[tuple[VariantView, RateView]], text: Strings) -> 
     # A variant is fooled more often only when its interval lies wholly above fp32's.
     above = [(variant, rate) for variant, rate in rated if rate.low > reference.high]
     if above:
-        most = max(above, key=lambda pair: pair[1].rate)
+        strongest = max(above, key=lambda pair: pair[1].rate)
         sentences.append(
             text(
                 "conclusion_lower_bits",
                 bits=", ".join(variant.bits for variant, _ in above),
-                rate=percent(most[1].rate),
+                rate=percent(strongest[1].rate),
                 reference=percent(reference.rate),
             )
         )

@@ -51,10 +51,10 @@ def example_frames(scored: ScoredSession, folder: Path) -> dict[Phase, ExampleFr
         rows_by_frame[int(row["frame"])].append(row)
     chosen = {phase: _choose(rows_by_frame, phase) for phase in Phase}
 
-    wanted = {index: phase for phase, index in chosen.items() if index is not None}
+    requested = {index: phase for phase, index in chosen.items() if index is not None}
     images: dict[Phase, Path] = {}
     for record, image in decode_frames(scored.salvaged.session, SkipTally()):
-        phase = wanted.get(record.index)
+        phase = requested.get(record.index)
         if phase is None:
             continue
         height, width = image.shape[:2]
@@ -65,7 +65,7 @@ def example_frames(scored: ScoredSession, folder: Path) -> dict[Phase, ExampleFr
         path = folder / f"example-{phase.value}.jpg"
         cv2.imwrite(str(path), thumbnail, [cv2.IMWRITE_JPEG_QUALITY, 85])
         images[phase] = path
-        if len(images) == len(wanted):
+        if len(images) == len(requested):
             break
 
     examples: dict[Phase, ExampleFrame | None] = {}

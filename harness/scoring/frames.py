@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class SkipTally:
-    """What replay could not read, filled in while frames are decoded."""
+    """Counts of frames that replay could not read, filled in while frames are decoded."""
 
     lines: int = 0
     """Lines in ``frames.jsonl`` (complete ones)."""

@@ -1,4 +1,4 @@
-"""What replay produces for one frame: its phase, conditions and each variant's prediction."""
+"""Replay results of one frame: its phase, conditions and each variant's prediction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from harness.capture.session import Conditions, Phase
 
 
 class ConditionsSource(Enum):
-    """Where a frame's conditions come from."""
+    """Origin of a frame's conditions."""
 
     RECORDED = "recorded"
     """``frames.jsonl``: the frame was scored live."""

@@ -54,7 +54,7 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True, kw_only=True)
 class RunFacts:
-    """What a summary states beside the rates."""
+    """Facts of a run that the summary states beside the rates."""
 
     run: str
     session_id: str
@@ -68,7 +68,7 @@ class RunFacts:
     """Schema version of the session's ``session.json``."""
 
     notes: tuple[str, ...]
-    """What was assumed for an older ``session.json``."""
+    """Defaults assumed for fields of an older ``session.json``."""
 
     truncated_tail: bool
     replay_s: float

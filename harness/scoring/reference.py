@@ -12,7 +12,7 @@ from harness.scoring.outcomes import FrameOutcome
 
 
 class ReferenceSource(Enum):
-    """How the reference label was chosen."""
+    """Source of the reference label."""
 
     TRUE_CLASS = "true-class"
     """Given by the user (``--true-class`` or the session's recorded true class)."""

@@ -35,7 +35,7 @@ _QUEUE_BATCHES = 2
 
 @dataclass(frozen=True, kw_only=True)
 class ReplaySettings:
-    """How frames become model inputs."""
+    """Settings that turn frames into model inputs."""
 
     crop_scale: float | None
     """Side of the input square as a multiple of the patch's extent in px; None: whole frame.
@@ -108,7 +108,7 @@ def replay(
             yield from _infer(batch, variants, settings.target)
     finally:
         stop.set()
-        # Unblock a decoder waiting on a full queue so that it sees the stop.
+        # Unblock a decoder waiting on a full queue so that it checks the stop flag.
         while worker.is_alive():
             with contextlib.suppress(queue.Empty):
                 prepared.get(timeout=0.05)

@@ -23,7 +23,7 @@ def patch_variants(printables: Path, patch_id: str | None) -> tuple[str, ...] | 
     """Return the canonical names of the variants a patch was optimised on.
 
     Returns None when the session names no patch, its ``patch.json`` is not found, or the
-    file lists no variants; a warning says which.
+    file lists no variants, and logs which.
     """
     if patch_id is None:
         return None
@@ -32,12 +32,12 @@ def patch_variants(printables: Path, patch_id: str | None) -> tuple[str, ...] | 
         document = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         logger.warning(
-            "cannot read %s (%s): white-box and transfer are not told apart", path, error
+            "cannot read %s (%s): white-box and transfer variants are not separated", path, error
         )
         return None
     names = document.get("variants") if isinstance(document, dict) else None
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        logger.info("%s lists no variants: white-box and transfer are not told apart", path)
+        logger.info("%s lists no variants: white-box and transfer variants are not separated", path)
         return None
     try:
         return tuple(parse_variant(name).name for name in names)

@@ -41,7 +41,7 @@ class ScoringVariant:
 
 @dataclass(frozen=True, kw_only=True)
 class VariantSettings:
-    """Where variants come from and how their agreement is measured."""
+    """Sources of the variants and settings of their agreement measurement."""
 
     cache_dir: Path | None
     build: BuildSettings
