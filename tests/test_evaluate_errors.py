@@ -62,3 +62,11 @@ def test_evaluate_empty_scene_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
     args = ["evaluate", "--image", _png(tmp_path), "--target", "toaster", "--images", str(empty)]
     code, _, err = run_cli(args, capsys)
     assert_one_line_error(code, err, "contains no images")
+
+
+def test_evaluate_patch_by_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A path to the folder resolves without --printables: the untargeted patch is found.
+    _untargeted_folder(tmp_path)
+    folder = tmp_path / "printables" / "plain"
+    code, _, err = run_cli(["evaluate", "--patch", str(folder)], capsys)
+    assert_one_line_error(code, err, "patch 'plain' is untargeted")

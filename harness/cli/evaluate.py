@@ -40,8 +40,9 @@ def add_evaluate_command(commands: SubParsers) -> None:
         "--patch",
         action="append",
         default=[],
-        metavar="PATCH_ID",
-        help="patch folder under --printables; repeat for more rows of the transfer matrix",
+        metavar="PATCH_ID|DIR",
+        help="patch folder under --printables, or the path of a patch folder; repeat for more "
+        "rows of the transfer matrix",
     )
     patches.add_argument(
         "--image",

@@ -66,6 +66,8 @@ class PatchSource:
     """A patch to evaluate: a folder under ``printables``, or an image with its target."""
 
     patch_id: str | None = None
+    """Folder name under ``printables``, or the path of a patch folder."""
+
     image: Path | None = None
     target: str | None = None
     """ImageNet class name or index of ``image``; a folder's patch.json names its own."""
@@ -301,15 +303,19 @@ def _load_patches(request: EvaluateRequest, input_size: int) -> list[PatchUnderT
             label = source.image.name
         else:
             assert source.patch_id is not None
-            info = read_patch(request.printables, source.patch_id)
+            root, patch_id = request.printables, source.patch_id
+            if Path(patch_id).is_dir():
+                # A path to the folder itself, e.g. results/patch-4/3f2a9c0d1e4b/.
+                root, patch_id = Path(patch_id).parent, Path(patch_id).name
+            info = read_patch(root, patch_id)
             if info.target is None:
                 raise InvalidArgumentError(
-                    f"patch {source.patch_id!r} is untargeted: evaluate measures targeted "
+                    f"patch {patch_id!r} is untargeted: evaluate measures targeted "
                     "success, so give a targeted patch"
                 )
             target = info.target.index
             patch = load_patch(info.folder)
-            label = _source_label(info.folder / PATCH_JSON, source.patch_id)
+            label = _source_label(info.folder / PATCH_JSON, patch_id)
         if patch.image.shape[-1] > 2 * largest:
             patch = patch.resized(2 * largest)
         loaded.append(PatchUnderTest(label=_unique(label, loaded), patch=patch, target=target))
