@@ -99,13 +99,27 @@ def record(folder: Path, frames: int, cache: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=1000, help="frames in the session")
-    parser.add_argument("--variants", default=VARIANTS, help="variants to score")
-    parser.add_argument("--batch-size", type=int, default=32, help="frames per batch")
+    parser.add_argument(
+        "--frames", type=int, default=1000, help="frames in the session (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--variants", default=VARIANTS, help="variants to score (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="frames per inference batch (default: %(default)s)",
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)"
     )
-    parser.add_argument("--cache-dir", type=Path, default=None, help="variant cache")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="folder of built variants (default: $HARNESS_CACHE_DIR or ~/.cache/patch-harness)",
+    )
     parser.add_argument(
         "--keep-live",
         action="store_true",

@@ -135,11 +135,13 @@ def test_score_replay_matches_live(
 
     # Live scored the frames before MJPG compression and replay scores the decoded video,
     # so a few labels may flip. A channel swap or a wrong region would flip most.
-    live = {record.index: record for record in read_session(session).frames}
+    # Under load live skips frames, so only the frames it scored are compared.
+    live = {record.index: record for record in read_session(session).frames if record.scored}
+    assert len(live) >= 5
     for name in (FLOAT, INT8):
         replayed = {int(r["frame"]): int(r["top1"]) for r in rows if r["variant"] == name}
-        same = sum(live[index].predictions[name].top1 == top1 for index, top1 in replayed.items())
-        assert same >= 0.8 * len(replayed), name
+        same = sum(live[index].predictions[name].top1 == replayed[index] for index in live)
+        assert same >= 0.8 * len(live), name
 
 
 def test_score_recomputes_missing_conditions(
@@ -156,15 +158,20 @@ def test_score_recomputes_missing_conditions(
     assert run_cli(score_args(session, variant_cache), capsys)[0] == 0
     _, rows = read_outputs(session)
 
+    compared = 0
     for row in rows:
         assert row["conditions"] == "recomputed"
         truth = recorded[int(row["frame"])]["conditions"]
+        if truth is None:
+            continue  # live skipped this frame, so there is nothing to compare with
+        compared += 1
         if truth["yaw_deg"] is None:
             assert row["yaw_deg"] == ""
         else:
             # The decoded JPEG moves the marker corners by a fraction of a pixel.
             assert float(row["yaw_deg"]) == pytest.approx(truth["yaw_deg"], abs=1.5)
             assert float(row["distance_m"]) == pytest.approx(truth["distance_m"], rel=0.02)
+    assert compared >= 10
 
 
 def test_score_white_box_and_transfer(

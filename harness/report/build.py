@@ -18,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from harness import __version__
+from harness.capture.pose import DEFAULT_FOV_DEG
 from harness.capture.session import Phase
 from harness.report.conclusion import conclusion, percent
 from harness.report.document import (
@@ -214,7 +215,7 @@ def _summary_section(
 
 
 def _widths(columns: int, several: bool) -> list[float]:
-    base = [0.2, 0.06, 0.08, 0.08, 0.14, 0.08, 0.14, 0.12, 0.1]
+    base = [0.19, 0.05, 0.1, 0.09, 0.14, 0.09, 0.14, 0.1, 0.1]
     if several:
         base = [0.12, *[share * 0.88 for share in base]]
     return [share * CONTENT_WIDTH for share in base[:columns]]
@@ -227,7 +228,7 @@ def _metadata_table(scored: ScoredSession, text: Strings, styles: Styles) -> Tab
     if camera.profile:
         camera_text = text("camera_profile", name=camera.profile)
     else:
-        camera_text = text("camera_assumed", fov=f"{camera.assumed_fov_deg or 60:g}")
+        camera_text = text("camera_assumed", fov=f"{camera.assumed_fov_deg or DEFAULT_FOV_DEG:.1f}")
     target = summary["target"]
     reference = summary["reference"]
     frames = summary["frames"]
@@ -293,7 +294,9 @@ def _sessions_table(sessions: Sequence[ScoredSession], text: Strings, styles: St
                     size=f"{info.patch.size_mm:g}",
                 ),
                 info.camera.profile
-                or text("camera_assumed", fov=f"{info.camera.assumed_fov_deg or 60:g}"),
+                or text(
+                    "camera_assumed", fov=f"{info.camera.assumed_fov_deg or DEFAULT_FOV_DEG:.1f}"
+                ),
                 text(
                     "frames_text",
                     replayed=frames["replayed"],
