@@ -27,12 +27,10 @@ from harness.capture.session import (
     Session,
     SessionInfo,
     SourceInfo,
+    decode_field,
     read_frames,
     read_session,
 )
-
-# The session module's decoder is private; salvage needs it one field at a time.
-from harness.capture.session import _load as load_field
 from harness.errors import SessionError
 
 DEFAULT_PATCH_MM = 100.0
@@ -133,7 +131,7 @@ def _older_info(
                 notes.append(f"session.json has no {item.name!r}; assumed {_shown(item.name)}")
             continue
         try:
-            arguments[item.name] = load_field(hint, document[item.name], f"{where}: {item.name}")
+            arguments[item.name] = decode_field(hint, document[item.name], f"{where}: {item.name}")
         except SessionError as error:
             if item.name in fallbacks:
                 arguments[item.name] = fallbacks[item.name]

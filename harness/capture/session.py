@@ -601,6 +601,17 @@ def _load(kind: type[T], value: object, where: str) -> T:
     return cast(T, _decode(kind, value, where))
 
 
+def decode_field(kind: Any, value: object, where: str) -> Any:
+    """Decode one field of parsed JSON into ``kind``, a type annotation of the dataclasses above.
+
+    Readers of older sessions use it to decode ``session.json`` one field at a time.
+
+    Raises:
+        SessionError: the value does not match ``kind``; the message names ``where``.
+    """
+    return _decode(kind, value, where)
+
+
 @cache
 def _hints(kind: type) -> dict[str, Any]:
     return get_type_hints(kind)
