@@ -214,3 +214,24 @@ def test_report_errors(session: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert_one_line_error(code, err, "--compare needs two or more sessions")
     code, _, err = run_cli(["report"], capsys)
     assert_one_line_error(code, err, "no session given")
+
+
+def test_untargeted_report(
+    session: Path, variant_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A session recorded without --target: success is undefined, misclassification remains.
+    document = json.loads((session / "session.json").read_text("utf-8"))
+    document["target"] = None
+    (session / "session.json").write_text(json.dumps(document), "utf-8")
+    assert score(session, variant_cache) == 0
+    summary = json.loads((session / "scores" / "test.json").read_text("utf-8"))
+    assert summary["target"] is None
+
+    code, _, _ = run_cli(["report", str(session)], capsys)
+
+    assert code == 0
+    check_pages_have_content(session / "report.pdf")
+    text = " ".join(" ".join(pages_text(session / "report.pdf")).split())
+    assert "no target class, so only misclassification" in text
+    assert "With the patch, efficientnet-lite0@32 misclassifies" in text
+    assert "none (untargeted)" in text

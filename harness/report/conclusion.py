@@ -28,6 +28,7 @@ def conclusion(scored: ScoredSession, text: Strings) -> list[str]:
         return [text("conclusion_no_patch")]
     if not scored.targeted:
         sentences.append(text("conclusion_untargeted"))
+        sentences.extend(_misclassification(usable, text))
 
     rated = [(variant, variant.patch_success) for variant in usable]
     rated_present = [(variant, rate) for variant, rate in rated if rate is not None]
@@ -93,6 +94,26 @@ def percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
+def _misclassification(variants: list[VariantView], text: Strings) -> list[str]:
+    """Return one sentence per variant on its misclassification with and without the patch."""
+    sentences = []
+    for variant in variants:
+        patch, clean = variant.patch_misclassification, variant.clean_misclassification
+        if patch is None:
+            continue
+        sentences.append(
+            text(
+                "conclusion_miscls",
+                variant=variant.name,
+                rate=percent(patch.rate),
+                low=percent(patch.low),
+                high=percent(patch.high),
+                clean=text("not_available") if clean is None else percent(clean.rate),
+            )
+        )
+    return sentences
+
+
 def _against_float(rated: list[tuple[VariantView, RateView]], text: Strings) -> list[str]:
     float_rates = [rate for variant, rate in rated if variant.is_float]
     if not float_rates:
@@ -117,6 +138,9 @@ def _against_float(rated: list[tuple[VariantView, RateView]], text: Strings) -> 
 
 
 def _angle(variant: VariantView, text: Strings) -> list[str]:
+    # In an untargeted session the bins hold misclassification, which this sentence is not about.
+    if variant.patch_success is None:
+        return []
     bins: list[BinView] = [
         entry
         for entry in variant.bins.get("yaw_deg", [])

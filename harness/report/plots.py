@@ -92,7 +92,8 @@ def bits_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) ->
 
 
 def conditions_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) -> Path:
-    """Plot patch success per yaw, distance and luminance bin, one line per variant.
+    """Plot patch success (misclassification, untargeted) per yaw, distance and luminance bin,
+    one line per variant.
 
     Several sessions draw each session's variants, labelled with the session id.
     """
@@ -114,7 +115,8 @@ def conditions_figure(sessions: Sequence[ScoredSession], text: Strings, path: Pa
                 axis.plot(xs, ys, style, marker="o", markersize=3, label=name)
         axis.set_xlabel(text(label))
         axis.set_ylim(-5, 105)
-    axes[0].set_ylabel(text("axis_success"))
+    targeted = all(session.targeted for session in sessions)
+    axes[0].set_ylabel(text("axis_success" if targeted else "untargeted_axis"))
     handles, names = axes[0].get_legend_handles_labels()
     if not handles:
         for axis in axes[1:]:
@@ -128,7 +130,8 @@ def conditions_figure(sessions: Sequence[ScoredSession], text: Strings, path: Pa
 
 
 def heatmap_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) -> Path:
-    """Draw patch success for every variant (rows) and condition bin (columns), in %.
+    """Draw patch success (misclassification, untargeted) for every variant (rows) and
+    condition bin (columns), in %.
 
     Only bins with patch frames in some variant are shown; empty cells are grey.
     """
@@ -171,7 +174,9 @@ def heatmap_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path)
     )
     axis.set_xlabel(text("axis_condition"))
     axis.grid(False)
-    figure.colorbar(image, ax=axis, label=text("axis_success"), fraction=0.03)
+    targeted = all(session.targeted for session in sessions)
+    label = text("axis_success" if targeted else "untargeted_axis")
+    figure.colorbar(image, ax=axis, label=label, fraction=0.03)
     return _save(figure, path)
 
 

@@ -52,6 +52,9 @@ class BinView:
     """Edges in the condition's unit; ``high`` is inf for an open last bin."""
 
     patch: RateView | None
+    """The headline rate of the patch phase: targeted success, or misclassification in an
+    untargeted session."""
+
     patch_frames: int
 
 
@@ -69,6 +72,7 @@ class VariantView:
     clean_success: RateView | None
     patch_success: RateView | None
     patch_misclassification: RateView | None
+    clean_misclassification: RateView | None
     success_difference: float | None
     bins: dict[str, list[BinView]]
     """Bins by condition name (``yaw_deg``, ``distance_m``...)."""
@@ -92,7 +96,7 @@ class ScoredSession:
     @property
     def variants(self) -> list[VariantView]:
         """The scored variants, in scoring order."""
-        return [_variant_view(item) for item in self.summary["variants"]]
+        return [_variant_view(item, self.targeted) for item in self.summary["variants"]]
 
     @property
     def run(self) -> str:
@@ -145,7 +149,7 @@ def load_scored(folder: Path, run: str | None = None) -> ScoredSession:
     return ScoredSession(folder, salvaged, summary, rows)
 
 
-def _variant_view(item: dict[str, Any]) -> VariantView:
+def _variant_view(item: dict[str, Any], targeted: bool) -> VariantView:
     summary = item["summary"]
     phases = summary["phases"]
     difference = summary["success_difference"]
@@ -155,7 +159,9 @@ def _variant_view(item: dict[str, Any]) -> VariantView:
                 label=entry["label"],
                 low=entry["low"] if entry["low"] is not None else -math.inf,
                 high=entry["high"] if entry["high"] is not None else math.inf,
-                patch=RateView.of(entry["phases"]["patch"]["success"]),
+                patch=RateView.of(
+                    entry["phases"]["patch"]["success" if targeted else "misclassification"]
+                ),
                 patch_frames=entry["phases"]["patch"]["frames"],
             )
             for entry in entries
@@ -173,6 +179,7 @@ def _variant_view(item: dict[str, Any]) -> VariantView:
         clean_success=RateView.of(phases["clean"]["success"]),
         patch_success=RateView.of(phases["patch"]["success"]),
         patch_misclassification=RateView.of(phases["patch"]["misclassification"]),
+        clean_misclassification=RateView.of(phases["clean"]["misclassification"]),
         success_difference=None if difference is None else difference["value"],
         bins=bins,
     )

@@ -97,6 +97,8 @@ _EN = {
     "is reported.",
     "conclusion_best": "The patch is most effective on {variant}: {rate} of patch frames "
     "reach the target (95 % interval {low} to {high}), against {clean} without the patch.",
+    "conclusion_miscls": "With the patch, {variant} misclassifies {rate} of frames (95 % "
+    "interval {low} to {high}), against {clean} without it.",
     "conclusion_none": "The patch did not make any variant predict the target in any of the "
     "{frames} patch frames.",
     "conclusion_worst": "It is least effective on {variant}: {rate} ({low} to {high}).",
@@ -202,6 +204,8 @@ _JA = {
     "conclusion_best": "パッチが最も効いたのは {variant} で、"
     "パッチありフレームの {rate} が標的に分類され"
     "ました (95 % 区間 {low}〜{high})。パッチなしでは {clean} です。",
+    "conclusion_miscls": "パッチありでは {variant} がフレームの {rate} を誤分類しました "
+    "(95 % 区間 {low}〜{high})。パッチなしでは {clean} です。",
     "conclusion_none": "{frames} のパッチありフレームのどれでも、どのバリアントも標的クラスに"
     "分類しませんでした。",
     "conclusion_worst": "最も効かなかったのは {variant} で、{rate} ({low}〜{high}) です。",
