@@ -53,7 +53,7 @@ def example_frames(scored: ScoredSession, folder: Path) -> dict[Phase, ExampleFr
 
     requested = {index: phase for phase, index in chosen.items() if index is not None}
     images: dict[Phase, Path] = {}
-    for record, image in decode_frames(scored.salvaged.session, SkipTally()):
+    for record, image in decode_frames(scored.salvaged.session, SkipTally(), log_skips=False):
         phase = requested.get(record.index)
         if phase is None:
             continue

@@ -52,9 +52,13 @@ class SkipTally:
 
 
 def decode_frames(
-    session: Session, tally: SkipTally
+    session: Session, tally: SkipTally, *, log_skips: bool = True
 ) -> Iterator[tuple[FrameRecord, NDArray[np.uint8]]]:
-    """Yield every readable frame as (line, (H, W, 3) BGR image), in frame order."""
+    """Yield every readable frame as (line, (H, W, 3) BGR image), in frame order.
+
+    With ``log_skips``, each segment that loses frames logs a warning.
+    """
+    warn = logger.warning if log_skips else logger.debug
     by_segment: dict[int, list[FrameRecord]] = defaultdict(list)
     for record in session.frames:
         by_segment[record.segment].append(record)
@@ -69,7 +73,7 @@ def decode_frames(
             tally.open_segments.append(number)
         if path is None:
             tally.missing_segments[number] = len(records)
-            logger.warning("segment %d is missing: %d frames skipped", number, len(records))
+            warn("segment %d is missing: %d frames skipped", number, len(records))
             continue
 
         by_position = {record.segment_frame: record for record in records}
@@ -84,11 +88,11 @@ def decode_frames(
                 yield line, image
         except SessionError:
             tally.unreadable_segments[number] = len(records) - paired
-            logger.warning("cannot open segment %s: %d frames skipped", path, len(records))
+            warn("cannot open segment %s: %d frames skipped", path, len(records))
             continue
         if paired < len(records):
             tally.cut_segments[number] = len(records) - paired
-            logger.warning(
+            warn(
                 "segment %s ends early: %d of its %d frames skipped",
                 path,
                 len(records) - paired,
