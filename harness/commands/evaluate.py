@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -25,12 +24,13 @@ from harness.calibration.color import load_color_profile
 from harness.errors import DataError, InvalidArgumentError
 from harness.evaluate.features import FeatureMaps, check_layers, default_layers, feature_maps
 from harness.evaluate.outputs import (
+    EvaluationFacts,
     PatchRow,
     VariantSummary,
+    evaluation_document,
     plot_asr,
     plot_features,
     plot_transfer,
-    transfer_document,
     write_tables,
 )
 from harness.evaluate.protocol import (
@@ -53,7 +53,7 @@ from harness.models.variants import (
     onnx_twin,
 )
 from harness.patch.apply import load_patch
-from harness.patch.artifacts import package_versions, write_json
+from harness.patch.artifacts import write_json
 from harness.patch.eot import ColorMapping, render
 from harness.printing.patchfile import PATCH_JSON, read_patch
 from harness.scenes import load_scenes
@@ -253,7 +253,20 @@ def run_evaluate(
     plot_transfer(folder / "transfer.png", rows, names)
     files += [folder / "asr.png", folder / "transfer.png"]
     files += plot_features(folder, layers, maps, f"patch {first.label}")
-    document = _document(request, summaries, rows, names, layers, maps, len(evaluation))
+    document = evaluation_document(
+        EvaluationFacts(
+            settings=settings,
+            color_profile=request.color_profile,
+            scene_limit=request.limit,
+            images=request.images,
+            labels=request.labels,
+            held_out=len(evaluation),
+        ),
+        summaries,
+        rows,
+        layers,
+        maps,
+    )
     write_json(folder / "evaluation.json", document)
     files.insert(0, folder / "evaluation.json")
     return EvaluateResult(folder=folder, variants=summaries, rows=rows, files=files)
@@ -420,74 +433,3 @@ def _feature_maps(
         check_layers(item.module, layers)
         maps[item.name] = feature_maps(item.module, layers, scenes, patched)
     return maps
-
-
-def _document(
-    request: EvaluateRequest,
-    summaries: list[VariantSummary],
-    rows: list[PatchRow],
-    names: list[str],
-    layers: list[str],
-    maps: dict[str, FeatureMaps],
-    held_out: int,
-) -> dict[str, Any]:
-    settings = request.settings
-    return {
-        "kind": "patch-harness/evaluation",
-        "version": 1,
-        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "protocol": {
-            "repeats": settings.repeats,
-            "seed": settings.seed,
-            "placement": settings.ranges.to_json(),
-            "color_profile": request.color_profile,
-            "scene_limit": request.limit,
-        },
-        "scenes": {
-            "source": str(request.images) if request.images else "skimage",
-            "labels": str(request.labels) if request.labels else None,
-            "held_out": held_out,
-        },
-        "variants": [
-            {
-                "name": summary.name,
-                "agreement": summary.agreement,
-                "degenerate": summary.degenerate,
-                "accuracy": summary.accuracy,
-            }
-            for summary in summaries
-        ],
-        "patches": [
-            {
-                "label": row.label,
-                "target": {"index": row.target, "name": row.target_name},
-                "success": {
-                    name: {
-                        "mean": row.success[name].mean,
-                        "std": row.success[name].std,
-                        "rates": list(row.success[name].rates),
-                        "scenes": row.success[name].scenes,
-                        "clean_target_rate": row.clean_target_rate[name],
-                    }
-                    for name in names
-                },
-            }
-            for row in rows
-        ],
-        "transfer": transfer_document(rows, names),
-        "features": {
-            "patch": rows[0].label,
-            "layers": layers,
-            "mean_activation": {
-                name: {
-                    layer: {
-                        "clean": float(variant_maps.clean[layer].mean()),
-                        "patched": float(variant_maps.patched[layer].mean()),
-                    }
-                    for layer in layers
-                }
-                for name, variant_maps in maps.items()
-            },
-        },
-        "versions": package_versions(),
-    }

@@ -14,13 +14,15 @@ import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.evaluate.features import FeatureMaps
-from harness.evaluate.protocol import SuccessRuns
+from harness.evaluate.protocol import ProtocolSettings, SuccessRuns
+from harness.patch.artifacts import package_versions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +52,90 @@ class PatchRow:
     the rate without the patch."""
 
     success: dict[str, SuccessRuns]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationFacts:
+    """The protocol and scenes of an evaluation, as ``evaluation.json`` records them."""
+
+    settings: ProtocolSettings
+    color_profile: str | None
+    scene_limit: int | None
+    images: Path | None
+    labels: Path | None
+    held_out: int
+    """Held-out scenes evaluated (before leaving out those of each target)."""
+
+
+def evaluation_document(
+    facts: EvaluationFacts,
+    summaries: Sequence[VariantSummary],
+    rows: Sequence[PatchRow],
+    layers: Sequence[str],
+    maps: dict[str, FeatureMaps],
+) -> dict[str, Any]:
+    """Return the content of ``evaluation.json``."""
+    settings = facts.settings
+    names = [summary.name for summary in summaries]
+    return {
+        "kind": "patch-harness/evaluation",
+        "version": 1,
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "protocol": {
+            "repeats": settings.repeats,
+            "seed": settings.seed,
+            "placement": settings.ranges.to_json(),
+            "color_profile": facts.color_profile,
+            "scene_limit": facts.scene_limit,
+        },
+        "scenes": {
+            "source": str(facts.images) if facts.images else "skimage",
+            "labels": str(facts.labels) if facts.labels else None,
+            "held_out": facts.held_out,
+        },
+        "variants": [
+            {
+                "name": summary.name,
+                "agreement": summary.agreement,
+                "degenerate": summary.degenerate,
+                "accuracy": summary.accuracy,
+            }
+            for summary in summaries
+        ],
+        "patches": [
+            {
+                "label": row.label,
+                "target": {"index": row.target, "name": row.target_name},
+                "success": {
+                    name: {
+                        "mean": row.success[name].mean,
+                        "std": row.success[name].std,
+                        "rates": list(row.success[name].rates),
+                        "scenes": row.success[name].scenes,
+                        "clean_target_rate": row.clean_target_rate[name],
+                    }
+                    for name in names
+                },
+            }
+            for row in rows
+        ],
+        "transfer": transfer_document(rows, names),
+        "features": {
+            "patch": rows[0].label,
+            "layers": list(layers),
+            "mean_activation": {
+                name: {
+                    layer: {
+                        "clean": float(variant_maps.clean[layer].mean()),
+                        "patched": float(variant_maps.patched[layer].mean()),
+                    }
+                    for layer in layers
+                }
+                for name, variant_maps in maps.items()
+            },
+        },
+        "versions": package_versions(),
+    }
 
 
 def write_tables(folder: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> list[Path]:

@@ -48,15 +48,11 @@ class PoseAccuracy:
         )
 
 
-def angle_between(measured: Conditions, truth: TrueConditions) -> float:
-    """Return the rotation angle in degrees between the measured and the true orientation."""
-    assert measured.yaw_deg is not None and measured.pitch_deg is not None
-    assert measured.roll_deg is not None
-    assert truth.yaw_deg is not None and truth.pitch_deg is not None
-    assert truth.roll_deg is not None
-    found = rotation(measured.yaw_deg, measured.pitch_deg, measured.roll_deg)
-    true = rotation(truth.yaw_deg, truth.pitch_deg, truth.roll_deg)
-    cosine = (float(np.trace(found.T @ true)) - 1.0) / 2.0
+def angle_between(measured: tuple[float, float, float], true: tuple[float, float, float]) -> float:
+    """Return the rotation angle in degrees between two (yaw, pitch, roll) orientations."""
+    found = rotation(*measured)
+    expected = rotation(*true)
+    cosine = (float(np.trace(found.T @ expected)) - 1.0) / 2.0
     return math.degrees(math.acos(max(-1.0, min(1.0, cosine))))
 
 
@@ -68,12 +64,14 @@ def pose_accuracy(
     angles: list[float] = []
     distances: list[float] = []
     for measured, truth in frames:
-        if truth is None or truth.distance_m is None:
+        true_pose = None if truth is None else _pose(truth)
+        if truth is None or truth.distance_m is None or true_pose is None:
             continue
         shown += 1
-        if measured is None or measured.distance_m is None:
+        found_pose = None if measured is None else _pose(measured)
+        if measured is None or measured.distance_m is None or found_pose is None:
             continue
-        angles.append(angle_between(measured, truth))
+        angles.append(angle_between(found_pose, true_pose))
         distances.append(abs(measured.distance_m - truth.distance_m) / truth.distance_m)
 
     nan = float("nan")
@@ -85,3 +83,10 @@ def pose_accuracy(
         max_angle_deg=max(angles, default=nan),
         max_distance_error=max(distances, default=nan),
     )
+
+
+def _pose(conditions: Conditions | TrueConditions) -> tuple[float, float, float] | None:
+    yaw, pitch, roll = conditions.yaw_deg, conditions.pitch_deg, conditions.roll_deg
+    if yaw is None or pitch is None or roll is None:
+        return None
+    return yaw, pitch, roll
