@@ -32,7 +32,7 @@ import torch
 
 from harness.capture.session import FRAMES_FILE
 from harness.cli import main as cli_main
-from harness.commands.score import ScoreRequest, run_score
+from harness.commands.score import ScoreRequest, prepare_score, score_prepared
 from harness.logs import setup_logging
 from harness.models.cache import default_cache_dir
 from harness.models.spec import parse_variants
@@ -138,7 +138,7 @@ def main() -> None:
         if not args.keep_live:
             strip_live_results(session)
         started = time.perf_counter()
-        result = run_score(
+        setup = prepare_score(
             ScoreRequest(
                 session=session,
                 variants=specs,
@@ -149,6 +149,7 @@ def main() -> None:
                 ),
             )
         )
+        result = score_prepared(setup)
         total_s = time.perf_counter() - started
 
     summary = result.summary

@@ -113,7 +113,12 @@ def _condition(name: str) -> Condition:
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from harness.commands.score import ScoreRequest, describe_result, run_score
+    from harness.commands.score import (
+        ScoreRequest,
+        describe_result,
+        prepare_score,
+        score_prepared,
+    )
     from harness.models.spec import parse_variants
     from harness.scoring.bins import DEFAULT_EDGES, BinEdges, Condition, parse_edges
     from harness.scoring.variants import VariantSettings
@@ -144,8 +149,10 @@ def _run_score(args: argparse.Namespace) -> int:
             threads=args.threads,
         ),
     )
+    # The status line must end before the progress bar starts, or they draw over each other.
     with StatusLine() as status:
-        result = run_score(request, status)
+        setup = prepare_score(request, status)
+    result = score_prepared(setup)
     for line in describe_result(result):
         print(line)
     return 0

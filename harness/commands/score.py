@@ -1,9 +1,10 @@
 """``patch-harness score``: replay a recorded session through any set of variants.
 
-:func:`run_score` reads the session, including an older schema or a damaged recording as
-far as it is readable. It builds the variants and replays every readable frame through them
-in batches. It writes ``scores/<run>.csv`` (per frame and variant) and ``scores/<run>.json``
-(per variant, phase and condition bin, with Wilson 95 % intervals).
+:func:`prepare_score` reads the session, including an older schema or a damaged recording
+as far as it is readable, and builds the variants. :func:`score_prepared` replays every
+readable frame through them in batches. It writes ``scores/<run>.csv`` (per frame and
+variant) and ``scores/<run>.json`` (per variant, phase and condition bin, with Wilson 95 %
+intervals). :func:`run_score` does both.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from harness.scoring.reference import choose_reference
 from harness.scoring.replay import ReplaySettings, replay
 from harness.scoring.summary import summarise
 from harness.scoring.transfer import patch_variants, split_white_box
-from harness.scoring.variants import VariantSettings, prepare_variants
+from harness.scoring.variants import ScoringVariant, VariantSettings, prepare_variants
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,25 @@ class ScoreResult:
     """The content of the JSON file."""
 
 
-def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None) -> ScoreResult:
-    """Score a session and write the CSV and JSON files described in the module docstring.
+@dataclass(frozen=True, kw_only=True)
+class ScoreSetup:
+    """A checked request with its session read and its variants ready: what
+    :func:`run_score` runs."""
+
+    request: ScoreRequest
+    run: str
+    salvaged: SalvagedSession
+    target: int | None
+    true_class: int | None
+    variants: list[ScoringVariant]
+
+
+def prepare_score(request: ScoreRequest, status: Callable[[str], None] | None = None) -> ScoreSetup:
+    """Check the request, read the session and build the variants.
+
+    Args:
+        request: what to score and how.
+        status: receives one-line messages while variants are built.
 
     Raises:
         HarnessError: the folder is not a session or has a newer schema, a variant, target
@@ -93,8 +111,7 @@ def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None
 
     # Everything cheap is checked before any model is loaded.
     salvaged = salvage_session(request.session)
-    session = salvaged.session
-    info = session.info
+    info = salvaged.session.info
     for note in salvaged.notes:
         logger.warning("%s", note)
     classes = imagenet_classes()
@@ -107,6 +124,33 @@ def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None
         check_supported(spec)
 
     variants = prepare_variants(specs, request.variant_settings, report)
+    return ScoreSetup(
+        request=request,
+        run=run,
+        salvaged=salvaged,
+        target=target,
+        true_class=true_class,
+        variants=variants,
+    )
+
+
+def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None) -> ScoreResult:
+    """Prepare and run a score request: :func:`prepare_score`, then :func:`score_prepared`.
+
+    Raises:
+        HarnessError: as :func:`prepare_score` raises.
+    """
+    return score_prepared(prepare_score(request, status))
+
+
+def score_prepared(setup: ScoreSetup) -> ScoreResult:
+    """Replay the session and write the CSV and JSON files described in the module docstring.
+
+    The replay shows a rich progress bar on a terminal. A rich status line still shown by
+    the caller would draw over it, so close it first.
+    """
+    request, salvaged, target = setup.request, setup.salvaged, setup.target
+    session, info, variants = salvaged.session, salvaged.session.info, setup.variants
     names = [variant.name for variant in variants]
     settings = ReplaySettings(
         crop_scale=info.scoring.crop_scale,
@@ -135,13 +179,13 @@ def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None
     float_names = [variant.name for variant in variants if variant.variant.spec.is_float]
     reference_variant = float_names[0] if float_names else names[0]
     reference = choose_reference(
-        outcomes, true_class=true_class, reference_variant=reference_variant
+        outcomes, true_class=setup.true_class, reference_variant=reference_variant
     )
     summaries = summarise(
         outcomes, names, target=target, reference=reference.label, edges=request.edges
     )
     facts = RunFacts(
-        run=run,
+        run=setup.run,
         session_id=info.session_id,
         created=datetime.now().astimezone().isoformat(timespec="seconds"),
         target=target,
@@ -155,9 +199,10 @@ def run_score(request: ScoreRequest, status: Callable[[str], None] | None = None
         batch_size=request.batch_size,
     )
 
+    classes = imagenet_classes()
     folder = request.session / SCORES_FOLDER
     folder.mkdir(exist_ok=True)
-    csv_path, json_path = folder / f"{run}.csv", folder / f"{run}.json"
+    csv_path, json_path = folder / f"{setup.run}.csv", folder / f"{setup.run}.json"
     write_frames_csv(csv_path, outcomes, names, classes, target=target, reference=reference.label)
     document = summary_document(facts, variants, summaries, request.edges, tally, classes)
     write_summary(json_path, document)
