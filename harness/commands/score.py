@@ -78,8 +78,8 @@ class ScoreResult:
 
 @dataclass(frozen=True, kw_only=True)
 class ScoreSetup:
-    """A checked request with its session read and its variants ready: what
-    :func:`run_score` runs."""
+    """A checked request with its session read and its variants ready, the input of
+    :func:`score_prepared`."""
 
     request: ScoreRequest
     run: str
