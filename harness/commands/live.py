@@ -51,23 +51,16 @@ from harness.errors import InvalidArgumentError, SourceError
 from harness.live.keys import KeyReader
 from harness.live.rates import RollingRates
 from harness.live.runner import LiveRunner, RunLabels, RunOutcome, View
-from harness.live.scorer import FrameScorer, LiveVariant
-from harness.models.cache import VariantCache
+from harness.live.scorer import FrameScorer
 from harness.models.classes import imagenet_classes
-from harness.models.metrics import is_degenerate, top1_agreement
-from harness.models.runtime import OnnxClassifier
 from harness.models.spec import VariantSpec
 from harness.models.variants import (
     BuildSettings,
-    Variant,
-    build_variant,
     check_supported,
-    onnx_twin,
 )
-from harness.models.zoo import Classifier
 from harness.printing.markers import patch_frame
 from harness.printing.patchfile import read_patch
-from harness.scenes import SceneSet, load_scenes
+from harness.scoring.variants import ScoringVariant, VariantSettings, prepare_variants
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +135,7 @@ class LiveSetup:
 
     request: LiveRequest
     probe: _Probe
-    variants: list[LiveVariant]
+    variants: list[ScoringVariant]
     intrinsics: Intrinsics
     target: int | None
     true_class: int | None
@@ -179,7 +172,18 @@ def prepare_live(request: LiveRequest, status: Callable[[str], None] | None = No
     probe = _probe_source(request)
 
     threads = request.threads or max(1, (os.cpu_count() or 1) - 1)
-    variants = _prepare_variants(request, threads, report)
+    variants = prepare_variants(
+        request.variants,
+        VariantSettings(
+            cache_dir=request.cache_dir,
+            build=request.build,
+            images=request.images,
+            labels=request.labels,
+            agreement_images=request.agreement_images,
+            threads=threads,
+        ),
+        report,
+    )
     intrinsics = (
         Intrinsics.from_profile(profile, probe.size, request.camera_profile or "")
         if profile is not None
@@ -370,90 +374,6 @@ def _probe_source(request: LiveRequest) -> _Probe:
             *requested,
         )
     return _Probe(spec=spec, size=size, fps=fps)
-
-
-def _prepare_variants(
-    request: LiveRequest, threads: int, report: Callable[[str], None]
-) -> list[LiveVariant]:
-    """Build every variant, turn it into its ONNX Runtime twin and measure its agreement."""
-    cache = VariantCache(request.cache_dir)
-    scenes = load_scenes(request.images, request.labels)
-    calibration_set, evaluation_set = scenes.split()
-    evaluation_set = evaluation_set.limit(request.agreement_images)
-
-    prepared: dict[VariantSpec, LiveVariant] = {}
-    for model in dict.fromkeys(spec.model for spec in request.variants):
-        specs = [spec for spec in request.variants if spec.model == model]
-        prepared.update(
-            _prepare_model(specs, calibration_set, evaluation_set, cache, request, threads, report)
-        )
-    return [prepared[spec] for spec in request.variants]
-
-
-def _prepare_model(
-    specs: list[VariantSpec],
-    calibration_set: SceneSet,
-    evaluation_set: SceneSet,
-    cache: VariantCache,
-    request: LiveRequest,
-    threads: int,
-    report: Callable[[str], None],
-) -> dict[VariantSpec, LiveVariant]:
-    float_spec = VariantSpec(model=specs[0].model)
-    reference = build_variant(float_spec, torch.empty(0), calibration_id="", cache=cache)
-    preprocessing = reference.preprocessing
-    report(f"{specs[0].model}: loading {len(calibration_set)} calibration scenes")
-    calibration = calibration_set.tensors(preprocessing)
-    calibration_id = calibration_set.fingerprint()
-    evaluation = evaluation_set.tensors(preprocessing)
-    reference_model = reference.module if isinstance(reference.module, Classifier) else None
-
-    def twin(variant: Variant) -> Variant:
-        report(f"{variant.spec.name}: preparing ONNX Runtime")
-        if variant.module is not None:
-            return onnx_twin(variant, cache, threads=threads)
-        assert variant.onnx is not None
-        session = OnnxClassifier(
-            variant.onnx.path, threads=threads, normalisation=variant.onnx.normalisation
-        )
-        return replace(variant, onnx=session)
-
-    reference_twin = twin(reference)
-    reference_logits = reference_twin.predict(evaluation)
-    prepared = {}
-    for spec in specs:
-
-        def report_step(message: str, name: str = spec.name) -> None:
-            report(f"{name}: {message}")
-
-        variant = (
-            reference
-            if spec == float_spec
-            else build_variant(
-                spec,
-                calibration,
-                calibration_id=calibration_id,
-                cache=cache,
-                settings=request.build,
-                reference=reference_model,
-                on_status=report_step,
-            )
-        )
-        fast = reference_twin if spec == float_spec else twin(variant)
-        agreement = top1_agreement(fast.predict(evaluation), reference_logits)
-        prepared[spec] = LiveVariant(
-            variant=fast,
-            agreement=agreement,
-            agreement_images=len(evaluation),
-            degenerate=is_degenerate(agreement),
-        )
-        logger.info(
-            "%s: %.0f %% agreement with fp32 on %d scenes",
-            spec.name,
-            agreement * 100,
-            len(evaluation),
-        )
-    return prepared
 
 
 @contextmanager

@@ -24,29 +24,10 @@ from harness.capture.session import Conditions, Phase, Prediction
 from harness.live.inputs import Region, input_region, model_input
 from harness.live.rates import RollingRates
 from harness.models.preprocess import Preprocessing
-from harness.models.variants import Variant
 from harness.printing.markers import MarkerFrame, detect_markers
+from harness.scoring.variants import ScoringVariant
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LiveVariant:
-    """A variant ready for live scoring, with its clean agreement with fp32."""
-
-    variant: Variant
-    """The ONNX Runtime twin of the variant (same roundings, faster)."""
-
-    agreement: float
-    """Top-1 agreement with fp32 on clean evaluation scenes, in [0, 1]."""
-
-    agreement_images: int
-    degenerate: bool
-
-    @property
-    def name(self) -> str:
-        """The variant's canonical name, e.g. ``efficientnet-lite0@4:gptq``."""
-        return self.variant.spec.name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +60,7 @@ class FrameScorer:
 
     def __init__(
         self,
-        variants: list[LiveVariant],
+        variants: list[ScoringVariant],
         marker_frame: MarkerFrame,
         intrinsics: Intrinsics,
         *,

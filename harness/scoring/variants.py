@@ -1,5 +1,5 @@
-"""Variants ready for replay: built (or loaded from the cache), in ONNX Runtime, with their
-clean top-1 agreement with fp32 and the degenerate flag.
+"""Variants ready for scoring, live or replayed: built (or loaded from the cache), in ONNX
+Runtime, with their clean top-1 agreement with fp32 and the degenerate flag.
 """
 
 from __future__ import annotations
