@@ -96,11 +96,13 @@ def test_session_has_truth_beside_measurement(tmp_path: Path) -> None:
         calibration_dir=CALIBRATION,
         captures=tmp_path / "captures",
         segment_s=0.2,
+        crop_scale=2.0,
     )
     result = run_simulate(request)
     session = read_session(result.folder)
 
     assert session.info.source.kind == "sim"
+    assert session.info.scoring.crop_scale == 2.0
     assert session.info.target is not None and session.info.target.name == "toaster"
     assert session.info.ended is not None
     assert [frame.phase for frame in session.frames] == [Phase.CLEAN] * 6 + [Phase.PATCH] * 12

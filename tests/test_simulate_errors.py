@@ -43,6 +43,7 @@ CASES = [
     ([], "give the patch either"),
     (["--image", "PNG", "--target", "toaster", "--resolution", "wide"], "--resolution 'wide'"),
     (["--image", "PNG", "--target", "toaster", "--patch-frames", "0"], "--patch-frames 0"),
+    (["--image", "PNG", "--target", "toaster", "--crop", "0.5"], "--crop 0.5"),
 ]
 
 

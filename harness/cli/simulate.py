@@ -156,6 +156,16 @@ def add_simulate_command(commands: SubParsers) -> None:
         help="folder of the session folders (default: %(default)s)",
     )
     output.add_argument(
+        "--crop",
+        type=float,
+        nargs="?",
+        const=2.0,
+        default=None,
+        metavar="SCALE",
+        help="record that score classifies a square of SCALE patch extents (px) around the "
+        "markers, as live --crop does, instead of the whole frame (SCALE default: 2)",
+    )
+    output.add_argument(
         "--segment-seconds",
         type=float,
         default=1.0,
@@ -218,6 +228,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
         labels=args.labels,
         captures=args.captures,
         segment_s=args.segment_seconds,
+        crop_scale=args.crop,
     )
     result = run_simulate(request)
     print(f"session {result.folder}: {result.frames} frames")

@@ -80,6 +80,10 @@ class SimulateRequest:
     segment_s: float = 1.0
     """Length of one video segment, s."""
 
+    crop_scale: float | None = None
+    """Recorded as the session's scoring crop: ``score`` then classifies a square of this
+    many patch extents around the markers; None: the whole frame."""
+
 
 @dataclass(frozen=True)
 class SimulateResult:
@@ -177,6 +181,10 @@ def _check_settings(request: SimulateRequest) -> None:
         )
     if not 0 < request.fov_deg < 180:
         raise InvalidArgumentError(f"--fov {request.fov_deg} is invalid: expected 0..180 degrees")
+    if request.crop_scale is not None and not request.crop_scale >= 1:
+        raise InvalidArgumentError(
+            f"--crop {request.crop_scale} is invalid: expected 1 or more patch extents"
+        )
     if not request.segment_s > 0:
         raise InvalidArgumentError(
             f"--segment-seconds {request.segment_s} is invalid: expected more than 0"
@@ -235,7 +243,7 @@ def _template(request: SimulateRequest, patch: PatchInfo, intrinsics: Intrinsics
         patch=PrintedPatch(patch_id=patch.patch_id, size_mm=settings.size_mm),
         target=None if target is None else ClassRef(index=target.index, name=target.name),
         variants=(),
-        scoring=ScoringInfo(crop_scale=None, window=0),
+        scoring=ScoringInfo(crop_scale=request.crop_scale, window=0),
         software={**package_versions(), "opencv": cv2.__version__},
     )
 
