@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from harness import __version__
+from harness.cli.demo import add_demo_command
 from harness.cli.evaluate import add_evaluate_command
 from harness.cli.generate import add_generate_command
 from harness.cli.live import add_live_command
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_command(commands)
     add_simulate_command(commands)
     add_evaluate_command(commands)
+    add_demo_command(commands)
     return parser
 
 

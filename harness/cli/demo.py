@@ -1,0 +1,108 @@
+"""``patch-harness demo``: options of the end-to-end demo."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.cli.common import (
+    StatusLine,
+    SubParsers,
+    add_build_options,
+    add_cache_options,
+    add_common,
+    build_settings,
+    cache_dir,
+)
+
+
+def add_demo_command(commands: SubParsers) -> None:
+    """Register ``demo``."""
+    demo = commands.add_parser(
+        "demo",
+        help="the whole loop with no camera: generate, print, simulate, score, report",
+        description="Generate a patch at a small budget on the default scenes, print its "
+        "sheet as a PDF, record a simulated session of it with the virtual camera, score the "
+        "session with every variant and write the PDF report; then print where each file is. "
+        "About 10 to 15 minutes on 2 CPU cores the first time (building the quantized "
+        "variants takes most of it); later runs reuse the cached variants.",
+    )
+    demo.add_argument("--target", default="toaster", help="target class (default: %(default)s)")
+    demo.add_argument(
+        "--steps",
+        type=int,
+        default=150,
+        metavar="N",
+        help="optimisation steps of generate, batch 8 (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--variants",
+        metavar="SPEC",
+        help="comma-separated variants that score the session (default: efficientnet-lite0 "
+        "at 32, 8, 5, 4, 2 bits and int8)",
+    )
+    demo.add_argument(
+        "--size-mm",
+        type=float,
+        default=100.0,
+        metavar="MM",
+        help="printed side of the patch in mm (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="report language (default: en)"
+    )
+    demo.add_argument(
+        "--printables",
+        type=Path,
+        default=Path("printables"),
+        metavar="DIR",
+        help="root of the patch folders (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--captures",
+        type=Path,
+        default=Path("captures"),
+        metavar="DIR",
+        help="folder of the session folders (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--calibration",
+        type=Path,
+        default=Path("calibration"),
+        metavar="DIR",
+        help="folder of calibration profiles (default: %(default)s)",
+    )
+    add_build_options(demo)
+    # Fewer images per layer keep GPTQ of the three low bit widths within the demo's budget.
+    demo.set_defaults(layerwise_images=32)
+    add_cache_options(demo)
+    add_common(demo)
+    demo.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from harness.commands.demo import DemoRequest, run_demo
+    from harness.models.spec import parse_variants, standard_sweep
+    from harness.report.strings import Language
+
+    specs = parse_variants(args.variants) if args.variants else standard_sweep()
+    request = DemoRequest(
+        target=args.target,
+        steps=args.steps,
+        variants=tuple(specs),
+        size_mm=args.size_mm,
+        language=Language(args.lang),
+        printables=args.printables,
+        captures=args.captures,
+        calibration_dir=args.calibration,
+        cache_dir=cache_dir(args),
+        build=build_settings(args),
+        threads=args.threads,
+    )
+    with StatusLine() as status:
+        result = run_demo(request, status)
+
+    print(f"demo finished in {result.seconds / 60:.1f} min; the files:")
+    for what, path in result.artifacts:
+        print(f"  {what + ':':20s} {path}")
+    return 0
