@@ -32,5 +32,7 @@ test-all: lint
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python bench/models.py
-	$(BIN)/python bench/generate.py
+	$(BIN)/python -m bench.models
+	$(BIN)/python -m bench.generate
+	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.score

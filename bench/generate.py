@@ -1,6 +1,7 @@
 """Patch optimisation speed and success beside ART's AdversarialPatchPyTorch, in one run.
 
-Run: .venv/bin/python bench/generate.py [--steps 200] [--batch 8] [--threads 2]
+Run from the repository root:
+.venv/bin/python -m bench.generate [--steps 200] [--batch 8] [--threads 2]
 (needs the bench extra: pip install -e ".[bench]")
 
 Both optimise a square 64 px patch for ``toaster`` against fp32 EfficientNet-Lite0 at

@@ -1,6 +1,7 @@
 """Latency of every variant at batch 1 and 8, side by side in one process.
 
-Run: .venv/bin/python bench/models.py [--model efficientnet-lite0] [--rounds 30]
+Run from the repository root:
+.venv/bin/python -m bench.models [--model efficientnet-lite0] [--rounds 30]
 
 Variants are built with PTQ on 32 default scenes (the method does not change inference
 cost). Each torch variant also runs as its ONNX Runtime twin (the same roundings, exported;
