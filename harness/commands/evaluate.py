@@ -423,7 +423,12 @@ def _feature_maps(
         area=torch.full_like(conditions.area, area),
     )
     patched = render(
-        scenes, patch.patch.image, patch.patch.mask, conditions, colour=colour, fov_deg=60.0
+        scenes,
+        patch.patch.image,
+        patch.patch.mask,
+        conditions,
+        colour=colour,
+        fov_deg=settings.ranges.fov_deg,
     )
     maps = {}
     for item in prepared:
