@@ -38,6 +38,7 @@ from harness.capture.grabber import RunLimits
 from harness.capture.session import read_session
 from harness.commands.live import LiveRequest, prepare_live, run_live
 from harness.live.dashboard import RichView
+from harness.models.cache import default_cache_dir
 from harness.models.spec import parse_variants
 from harness.scenes import default_scenes
 from tests.live_helpers import MjpegStream, draw_sheet, jpeg, noise_patch, serve_mjpeg
@@ -140,6 +141,7 @@ def main() -> None:
         limits=RunLimits(duration_s=args.seconds),
         keys=False,
         threads=args.threads,
+        cache_dir=default_cache_dir(),
     )
     setup = prepare_live(request, status=print)
     # The dashboard renders to memory at its normal rate: its cost is measured, not shown.
