@@ -33,9 +33,9 @@ def add_live_command(commands: SubParsers) -> None:
         "with every variant while recording every frame to captures/<session-id>/ "
         "(session.json, frames.jsonl, video segments of about 1 s). Keys: space toggles the "
         "phase clean/patch, 0-9 set a tag, r starts or stops recording, q quits. --threads "
-        "sets the ONNX Runtime threads of each variant (default: all cores but one, left to "
-        "the grabber and the recorder). Exit code 1 when the source was lost or recording "
-        "stopped early, 2 for bad input.",
+        "sets the ONNX Runtime threads of each variant; for live its default is all cores "
+        "but one, left to the grabber and the recorder. Exit code 1 when the source was "
+        "lost or recording stopped early, 2 for bad input.",
     )
     live.add_argument(
         "source",

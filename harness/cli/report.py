@@ -15,7 +15,7 @@ def add_report_command(commands: SubParsers) -> None:
         "report",
         help="write the PDF report of a scored session, or compare several",
         description="Write a PDF report of SESSION's score run: the summary table per bit "
-        "width, success against bit width with 95 %% intervals, success against yaw "
+        "width, success against bit width with 95 % intervals, success against yaw "
         "(degrees), distance (m) and luminance, a variant × condition heatmap, example frames "
         "with each variant's prediction, the session's metadata, what was skipped, and a "
         "plain-language conclusion. Run `patch-harness score SESSION` first. With --compare, "
