@@ -22,7 +22,7 @@ from harness.commands.simulate import SimulateRequest, run_simulate
 from harness.errors import InvalidArgumentError
 from harness.models.spec import VariantSpec, parse_variant
 from harness.models.variants import BuildSettings
-from harness.patch.optimize import OptimiseSettings
+from harness.patch.optimize import OptimiseSettings, StepRecord
 from harness.report.strings import Language
 from harness.scoring.variants import VariantSettings
 from harness.simulate.run import SimulationSettings
@@ -102,6 +102,7 @@ def run_demo(request: DemoRequest, status: Callable[[str], None] | None = None) 
             evaluation_repeats=1,
         ),
         status=report,
+        on_step=_step_reporter(request.steps, report),
     )
     folder = generated.folder
     artifacts += [("patch", folder / "patch.png"), ("patch description", folder / "patch.json")]
@@ -153,3 +154,15 @@ def run_demo(request: DemoRequest, status: Callable[[str], None] | None = None) 
     pdf = run_report(ReportRequest(sessions=(simulated.folder,), language=request.language))
     artifacts.append(("report", pdf))
     return DemoResult(artifacts=artifacts, seconds=time.perf_counter() - started)
+
+
+def _step_reporter(steps: int, report: Callable[[str], None]) -> Callable[[StepRecord], None]:
+    """Return a step callback that reports every 10 % of the optimisation steps."""
+    every = max(1, steps // 10)
+
+    def on_step(record: StepRecord) -> None:
+        done = record.step + 1
+        if done % every == 0 or done == steps:
+            report(f"1/5 generate: step {done}/{steps}, loss {record.loss:.3f}")
+
+    return on_step
