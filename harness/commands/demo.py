@@ -127,6 +127,9 @@ def run_demo(request: DemoRequest, status: Callable[[str], None] | None = None) 
                 size_mm=request.size_mm,
                 clean_frames=request.clean_frames,
                 patch_frames=request.patch_frames,
+                # One scene, so that the fp32 majority label of the clean phase is a fair
+                # reference for misclassification in the patch phase.
+                scenes=1,
             ),
             calibration_dir=request.calibration_dir,
             captures=request.captures,
