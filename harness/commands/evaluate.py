@@ -234,6 +234,7 @@ def run_evaluate(
                 success=success,
             )
         )
+    # Run the tracker to its end, which closes its progress bar.
     for _ in ticks:
         pass
 
@@ -248,9 +249,10 @@ def run_evaluate(
     folder = request.output or Path("evaluations") / datetime.now().strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     names = [item.name for item in prepared]
-    files = write_tables(folder, rows, names)
-    plot_asr(folder / "asr.png", rows, names)
-    plot_transfer(folder / "transfer.png", rows, names)
+    degenerate = frozenset(summary.name for summary in summaries if summary.degenerate)
+    files = write_tables(folder, rows, names, degenerate)
+    plot_asr(folder / "asr.png", rows, names, degenerate)
+    plot_transfer(folder / "transfer.png", rows, names, degenerate)
     files += [folder / "asr.png", folder / "transfer.png"]
     files += plot_features(folder, layers, maps, f"patch {first.label}")
     document = evaluation_document(

@@ -138,13 +138,32 @@ def evaluation_document(
     }
 
 
-def write_tables(folder: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> list[Path]:
-    """Write ``asr.csv``, ``asr-runs.csv``, ``transfer.csv`` and ``transfer-std.csv``."""
+def write_tables(
+    folder: Path,
+    rows: Sequence[PatchRow],
+    variants: Sequence[str],
+    degenerate: frozenset[str] = frozenset(),
+) -> list[Path]:
+    """Write ``asr.csv``, ``asr-runs.csv``, ``transfer.csv`` and ``transfer-std.csv``.
+
+    Variants named in ``degenerate`` are flagged in a column of ``asr.csv`` and in the
+    column headers of the transfer tables: a broken model must not read as a robust one.
+    """
     paths = [folder / name for name in ("asr.csv", "asr-runs.csv")]
     with paths[0].open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(
-            ["patch", "target", "variant", "asr_mean", "asr_std", "repeats", "scenes", "clean"]
+            [
+                "patch",
+                "target",
+                "variant",
+                "asr_mean",
+                "asr_std",
+                "repeats",
+                "scenes",
+                "clean",
+                "degenerate",
+            ]
         )
         for row in rows:
             for name in variants:
@@ -159,6 +178,7 @@ def write_tables(folder: Path, rows: Sequence[PatchRow], variants: Sequence[str]
                         len(runs.rates),
                         runs.scenes,
                         f"{row.clean_target_rate[name]:.4f}",
+                        "yes" if name in degenerate else "no",
                     ]
                 )
     with paths[1].open("w", newline="", encoding="utf-8") as file:
@@ -173,7 +193,9 @@ def write_tables(folder: Path, rows: Sequence[PatchRow], variants: Sequence[str]
         path = folder / file_name
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
-            writer.writerow(["source \\ target", *variants])
+            writer.writerow(
+                ["source \\ target", *(_flagged(name, degenerate, " ") for name in variants)]
+            )
             for row in rows:
                 values = [getattr(row.success[name], statistic) for name in variants]
                 writer.writerow([row.label, *(f"{value:.4f}" for value in values)])
@@ -200,7 +222,12 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_asr(path: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> None:
+def plot_asr(
+    path: Path,
+    rows: Sequence[PatchRow],
+    variants: Sequence[str],
+    degenerate: frozenset[str] = frozenset(),
+) -> None:
     """Plot the mean attack success per variant with ±1 std as bars, one group per patch."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(max(6.0, 1.2 * len(variants) * len(rows)), 4.0))
@@ -211,7 +238,9 @@ def plot_asr(path: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> N
         stds = [100 * row.success[name].std for name in variants]
         axis.bar(positions + number * width, means, width, yerr=stds, capsize=3, label=row.label)
     axis.set_xticks(positions + width * (len(rows) - 1) / 2)
-    axis.set_xticklabels([_short(name) for name in variants], rotation=20)
+    axis.set_xticklabels(
+        [_flagged(_short(name), degenerate, "\n", name) for name in variants], rotation=20
+    )
     axis.set_ylabel("targeted attack success, % (mean ± std)")
     axis.set_ylim(0, 100)
     axis.legend(title="patch made on", fontsize=8)
@@ -220,7 +249,12 @@ def plot_asr(path: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> N
     plt.close(figure)
 
 
-def plot_transfer(path: Path, rows: Sequence[PatchRow], variants: Sequence[str]) -> None:
+def plot_transfer(
+    path: Path,
+    rows: Sequence[PatchRow],
+    variants: Sequence[str],
+    degenerate: frozenset[str] = frozenset(),
+) -> None:
     """Plot the transfer matrix as a heat map, each cell labelled mean ± std in %."""
     plt = _pyplot()
     means = np.array([[100 * row.success[name].mean for name in variants] for row in rows])
@@ -244,7 +278,9 @@ def plot_transfer(path: Path, rows: Sequence[PatchRow], variants: Sequence[str])
             )
 
     axis.set_xticks(range(len(variants)))
-    axis.set_xticklabels([_short(name) for name in variants], rotation=20)
+    axis.set_xticklabels(
+        [_flagged(_short(name), degenerate, "\n", name) for name in variants], rotation=20
+    )
     axis.set_yticks(range(len(rows)))
     axis.set_yticklabels([row.label for row in rows], fontsize=8)
     axis.set_xlabel("target variant")
@@ -291,6 +327,11 @@ def plot_features(
         plt.close(figure)
         paths.append(path)
     return paths
+
+
+def _flagged(text: str, degenerate: frozenset[str], separator: str, name: str = "") -> str:
+    """Return ``text`` with ``(degenerate)`` after it when its variant is degenerate."""
+    return f"{text}{separator}(degenerate)" if (name or text) in degenerate else text
 
 
 def _short(name: str) -> str:
