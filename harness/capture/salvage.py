@@ -10,7 +10,6 @@ and a note records it. Frames are never invented: every frame keeps its recorded
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from harness.capture.session import (
     KIND,
     SESSION_FILE,
     VERSION,
-    VIDEO_FOLDER,
     CameraInfo,
     PrintedPatch,
     ScoringInfo,
@@ -28,6 +26,7 @@ from harness.capture.session import (
     SessionInfo,
     SourceInfo,
     decode_field,
+    list_segments,
     read_frames,
     read_session,
 )
@@ -35,8 +34,6 @@ from harness.errors import SessionError
 
 DEFAULT_PATCH_MM = 100.0
 """Printed patch side assumed when an older session does not record it, in mm."""
-
-_SEGMENT_NAME = re.compile(r"^(\d{6})(-open)?\.avi$")
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def salvage_session(folder: Path) -> SalvagedSession:
 
     info, notes = _older_info(document, folder, str(path))
     frames, truncated = read_frames(folder / FRAMES_FILE)
-    segments, open_segments = _segments(folder)
+    segments, open_segments = list_segments(folder)
     session = Session(
         folder=folder,
         info=info,
@@ -156,18 +153,3 @@ def _shown(name: str) -> str:
         "variants": "no live variants",
         "scoring": "whole-frame input",
     }.get(name, "its default")
-
-
-def _segments(folder: Path) -> tuple[dict[int, Path], tuple[Path, ...]]:
-    segments: dict[int, Path] = {}
-    open_segments: list[Path] = []
-    video = folder / VIDEO_FOLDER
-    for path in sorted(video.iterdir()) if video.is_dir() else []:
-        match = _SEGMENT_NAME.match(path.name)
-        if match is None:
-            continue
-        if match.group(2):
-            open_segments.append(path)
-        else:
-            segments[int(match.group(1))] = path
-    return segments, tuple(open_segments)

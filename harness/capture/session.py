@@ -538,7 +538,19 @@ def read_session(folder: Path) -> Session:
     """
     info = read_session_info(folder)
     frames, truncated = read_frames(folder / FRAMES_FILE)
+    segments, open_segments = list_segments(folder)
+    return Session(
+        folder=folder,
+        info=info,
+        frames=tuple(frames),
+        segments=segments,
+        open_segments=open_segments,
+        truncated_tail=truncated,
+    )
 
+
+def list_segments(folder: Path) -> tuple[dict[int, Path], tuple[Path, ...]]:
+    """Return a session's closed segments by number and its open (crash-cut) segments."""
     segments: dict[int, Path] = {}
     open_segments: list[Path] = []
     video = folder / VIDEO_FOLDER
@@ -550,14 +562,7 @@ def read_session(folder: Path) -> Session:
             open_segments.append(path)
         else:
             segments[int(match.group(1))] = path
-    return Session(
-        folder=folder,
-        info=info,
-        frames=tuple(frames),
-        segments=segments,
-        open_segments=tuple(open_segments),
-        truncated_tail=truncated,
-    )
+    return segments, tuple(open_segments)
 
 
 def read_segment(path: Path) -> Iterator[NDArray[np.uint8]]:
