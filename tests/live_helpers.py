@@ -238,3 +238,35 @@ def jpeg(frame: NDArray[np.uint8]) -> bytes:
     ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return bytes(data.tobytes())
+
+
+LIVE_VARIANTS = "efficientnet-lite0@32,int8"
+"""Variants of the live runs in tests: the float model and the deployed int8 model."""
+
+
+def live_command(
+    source: str, *, cache: Path, captures: Path, agreement_images: int = 16
+) -> list[str]:
+    """Return ``live`` arguments for a small run on ``source`` aimed at toaster.
+
+    The variants calibrate on 8 scenes, and the pose uses the field of view of
+    :data:`CAMERA`.
+    """
+    return [
+        "live",
+        source,
+        "--variants",
+        LIVE_VARIANTS,
+        "--calibration-images",
+        "8",
+        "--agreement-images",
+        str(agreement_images),
+        "--cache-dir",
+        str(cache),
+        "--captures",
+        str(captures),
+        "--fov",
+        str(FOV_DEG),
+        "--target",
+        "toaster",
+    ]

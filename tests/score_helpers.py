@@ -18,10 +18,10 @@ from harness.capture.session import FRAMES_FILE
 from harness.cli import main
 from harness.scenes import default_scenes
 from tests.live_helpers import (
-    FOV_DEG,
     IMAGE_SIZE,
     Pose,
     draw_sheet,
+    live_command,
     noise_patch,
     render_view,
     write_video,
@@ -30,8 +30,6 @@ from tests.live_helpers import (
 CLEAN_FRAMES = 10
 POSES = [Pose(yaw_deg=yaw, pitch_deg=-8.0, distance_mm=350.0) for yaw in range(-40, 41, 4)]
 """Poses of the patch after the clean frames: 21 frames, yaw -40..40 degrees."""
-
-LIVE_VARIANTS = "efficientnet-lite0@32,int8"
 
 
 def session_frames() -> list[NDArray[np.uint8]]:
@@ -50,30 +48,8 @@ def record_session(folder: Path, cache: Path) -> Path:
     video = folder / "scene.avi"
     write_video(video, session_frames(), fps=30.0)
     captures = folder / "captures"
-    code = main(
-        [
-            "live",
-            str(video),
-            "--no-keys",
-            "--quiet",
-            "--variants",
-            LIVE_VARIANTS,
-            "--calibration-images",
-            "8",
-            "--agreement-images",
-            "8",
-            "--cache-dir",
-            str(cache),
-            "--captures",
-            str(captures),
-            "--fov",
-            str(FOV_DEG),
-            "--target",
-            "toaster",
-            "--segment-seconds",
-            "0.25",
-        ]
-    )
+    command = live_command(str(video), cache=cache, captures=captures, agreement_images=8)
+    code = main([*command, "--no-keys", "--quiet", "--segment-seconds", "0.25"])
     if code != 0:
         raise RuntimeError(f"live exited with {code}")
     (session,) = sorted(captures.iterdir())

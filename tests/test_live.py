@@ -26,6 +26,7 @@ from tests.live_helpers import (
     Pose,
     draw_sheet,
     jpeg,
+    live_command,
     noise_patch,
     render_view,
     serve_mjpeg,
@@ -35,7 +36,6 @@ from tests.live_helpers import (
 
 torch.set_num_threads(1)
 
-VARIANTS = "efficientnet-lite0@32,int8"
 CLEAN_FRAMES = 8
 POSES = [Pose(yaw_deg=yaw, pitch_deg=-8.0, distance_mm=350.0) for yaw in range(-22, 23, 2)]
 """Poses of the patch in the frames after the clean ones: 23 frames, yaw -22..22 degrees."""
@@ -54,28 +54,8 @@ def frames() -> list[NDArray[np.uint8]]:
 
 
 def live_args(source: str, captures: Path, cache: Path, *extra: str) -> list[str]:
-    return [
-        "live",
-        source,
-        "--no-keys",
-        "--variants",
-        VARIANTS,
-        "--calibration-images",
-        "8",
-        "--agreement-images",
-        "16",
-        "--cache-dir",
-        str(cache),
-        "--captures",
-        str(captures),
-        "--fov",
-        str(FOV_DEG),
-        "--target",
-        "toaster",
-        "--segment-seconds",
-        "0.25",
-        *extra,
-    ]
+    command = live_command(source, cache=cache, captures=captures)
+    return [*command, "--no-keys", "--segment-seconds", "0.25", *extra]
 
 
 def only_session(captures: Path) -> Session:

@@ -31,11 +31,11 @@ from harness.capture.session import (
     read_session,
 )
 from tests.live_helpers import (
-    FOV_DEG,
     MjpegStream,
     Pose,
     draw_sheet,
     jpeg,
+    live_command,
     noise_patch,
     render_view,
     serve_mjpeg,
@@ -45,7 +45,6 @@ from tests.live_helpers import (
 torch.set_num_threads(1)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-VARIANTS = "efficientnet-lite0@32,int8"
 WAIT_S = 120.0
 """Maximum wait for a child process to reach a state, in s, generous for a loaded machine."""
 
@@ -75,24 +74,7 @@ def built_cache(
 
 
 def live_args(source: str, cache: Path, captures: Path) -> list[str]:
-    return [
-        "live",
-        source,
-        "--variants",
-        VARIANTS,
-        "--calibration-images",
-        "8",
-        "--agreement-images",
-        "16",
-        "--cache-dir",
-        str(cache),
-        "--captures",
-        str(captures),
-        "--fov",
-        str(FOV_DEG),
-        "--target",
-        "toaster",
-    ]
+    return live_command(source, cache=cache, captures=captures)
 
 
 LIMITED_LAUNCHER = """
