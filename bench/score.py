@@ -5,8 +5,8 @@ Run from the repository root:
     OMP_NUM_THREADS=2 .venv/bin/python -m bench.score [--frames 1000] [--threads N]
 
 The session is recorded first, the way a user records one: ``patch-harness live`` reads a
-30 fps MJPG video (640 × 480 px, a scene photo, then the printed patch in its ArUco frame
-turning from -40 to 40 degrees yaw) with only the fp32 variant live. The second half of
+30 fps MJPG video with only the fp32 variant live. The video is 640 × 480 px: a scene photo,
+then the printed patch in its ArUco frame turning from -40 to 40 degrees of yaw. The second half of
 the frames is marked as the patch phase, and the live results are removed from every line
 (unless ``--keep-live``), so replay measures the conditions of every frame again: the
 worst case, as in a session where live scored few frames. Then ``score`` replays the session through

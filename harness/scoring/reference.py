@@ -59,12 +59,12 @@ def choose_reference(
     )
     if not votes:
         return Reference(label=None, source=ReferenceSource.NONE, variant=reference_variant)
-    most = max(votes.values())
-    label = min(label for label, count in votes.items() if count == most)
+    max_votes = max(votes.values())
+    label = min(label for label, count in votes.items() if count == max_votes)
     return Reference(
         label=label,
         source=ReferenceSource.FP32_MAJORITY,
         variant=reference_variant,
-        votes=most,
+        votes=max_votes,
         clean_frames=sum(votes.values()),
     )
