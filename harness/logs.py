@@ -40,7 +40,11 @@ def setup_logging(*, verbose: bool = False, quiet: bool = False) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+
+    # Libraries log their own details at INFO (ONNX Runtime's quantizer writes one line per
+    # rescaled bias); only their warnings are shown unless --verbose asks for everything.
+    root.setLevel(logging.DEBUG if verbose else max(level, logging.WARNING))
+    logging.getLogger("harness").setLevel(level)
 
 
 def progress_enabled() -> bool:
