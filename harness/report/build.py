@@ -236,7 +236,7 @@ def _metadata_table(scored: ScoredSession, text: Strings, styles: Styles) -> Tab
     rows = [
         [text("meta_session"), info.session_id],
         [text("meta_started"), info.started or text("not_available")],
-        [text("meta_source"), f"{info.source.kind}: {info.source.location}"],
+        [text("meta_source"), _source_text(info.source.kind, info.source.location)],
         [
             text("meta_frame"),
             text(
@@ -278,6 +278,13 @@ def _metadata_table(scored: ScoredSession, text: Strings, styles: Styles) -> Tab
         colWidths=[0.3 * CONTENT_WIDTH, 0.7 * CONTENT_WIDTH],
     )
     return result
+
+
+def _source_text(kind: str, location: str) -> str:
+    """Return ``kind: location``, once: a simulated source's location starts with ``sim:``."""
+    if location.startswith(f"{kind}:"):
+        return location
+    return f"{kind}: {location}"
 
 
 def _sessions_table(sessions: Sequence[ScoredSession], text: Strings, styles: Styles) -> Table:

@@ -16,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -29,6 +30,12 @@ from harness.report.fonts import ReportFonts
 
 MARGIN = 18 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
+
+CELL_PADDING = 6.0
+"""reportlab's default left and right padding of a table cell, pt."""
+
+MIN_CJK_CHARACTERS = 4
+"""A CJK phrase may break between characters, but keeps at least this many on a line."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,14 @@ def table(
     widths: Sequence[float] | None = None,
     highlight: Sequence[int] = (),
 ) -> Table:
-    """Return a table with a header row; rows listed in ``highlight`` get a red tint."""
+    """Return a table with a header row; rows listed in ``highlight`` get a red tint.
+
+    ``widths`` are the preferred column widths in pt; :func:`fit_widths` widens a column
+    whose longest word would not fit.
+    """
     cells = [[paragraph(value, styles.cell) for value in row] for row in rows]
-    result = Table(cells, colWidths=list(widths) if widths else None, repeatRows=1)
+    fitted = fit_widths(rows, widths, styles.cell) if widths else None
+    result = Table(cells, colWidths=fitted, repeatRows=1)
     commands: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.88, 0.9, 0.94)),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.Color(0.7, 0.7, 0.7)),
@@ -89,6 +101,43 @@ def table(
         commands.append(("BACKGROUND", (0, row), (-1, row), colors.Color(1.0, 0.9, 0.9)))
     result.setStyle(TableStyle(commands))
     return result
+
+
+def fit_widths(
+    rows: Sequence[Sequence[str]], preferred: Sequence[float], style: ParagraphStyle
+) -> list[float]:
+    """Return column widths (pt) close to ``preferred`` in which no word breaks.
+
+    A column narrower than its longest word (a Latin word whole, a CJK phrase up to
+    :data:`MIN_CJK_CHARACTERS`) is widened; the columns that can spare width give it up in
+    proportion to what they can spare, so the total stays ``sum(preferred)`` unless the
+    words alone need more.
+    """
+    minimums = [
+        max(_word_width(word, style) for row in rows for word in row[column].split() or [""])
+        + 2 * CELL_PADDING
+        for column in range(len(preferred))
+    ]
+    widths = [max(width, minimum) for width, minimum in zip(preferred, minimums, strict=True)]
+
+    excess = sum(widths) - sum(preferred)
+    spare = [width - minimum for width, minimum in zip(widths, minimums, strict=True)]
+    room = sum(spare)
+    if excess <= 0 or room <= 0:
+        return widths
+    taken = min(1.0, excess / room)
+    return [width - share * taken for width, share in zip(widths, spare, strict=True)]
+
+
+def _word_width(word: str, style: ParagraphStyle) -> float:
+    if any(_is_cjk(character) for character in word):
+        word = word[:MIN_CJK_CHARACTERS]
+    return float(stringWidth(word, style.fontName, style.fontSize))
+
+
+def _is_cjk(character: str) -> bool:
+    # Kana, CJK ideographs and full-width forms all lie at U+3000 and above.
+    return ord(character) >= 0x3000
 
 
 def figure(path: Path, width: float = CONTENT_WIDTH) -> Image:
