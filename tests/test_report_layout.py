@@ -1,4 +1,4 @@
-"""Table widths of the report: no word breaks inside a cell; sources named once."""
+"""Table widths of the report keep words whole, and a source is named once."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def _style(lang: str) -> ParagraphStyle:
     return ParagraphStyle("cell", fontName=report_fonts(lang).regular, fontSize=10)
 
 
-def test_narrow_column_takes_width_from_the_spare_one() -> None:
-    # Helvetica advance widths per 1000 em: D 722, i 222, f 278, e 556, r 333, n 556, c 500,
-    # so "Difference" is 45.57 pt at 10 pt and "a" is 5.56 pt; each cell adds 2 × 6 pt.
+def test_narrow_column_takes_spare_width() -> None:
+    # Helvetica advance widths per 1000 em are D 722, i 222, f 278, e 556, r 333, n 556 and
+    # c 500, so "Difference" is 45.57 pt at 10 pt and "a" is 5.56 pt. Each cell adds 2 × 6 pt.
     widths = fit_widths([["Difference", "a"]], [30.0, 100.0], _style("en"))
 
     assert widths[0] == pytest.approx(57.57, abs=0.01)
@@ -30,7 +30,7 @@ def test_wide_enough_columns_are_kept() -> None:
     assert widths == [60.0, 70.0]
 
 
-def test_words_win_when_nothing_can_spare() -> None:
+def test_words_exceed_total_when_needed() -> None:
     widths = fit_widths([["Difference", "Difference"]], [10.0, 10.0], _style("en"))
 
     assert widths == pytest.approx([57.57, 57.57], abs=0.01)
@@ -44,7 +44,7 @@ def test_cjk_phrase_keeps_four_characters() -> None:
     assert sum(widths) == pytest.approx(220.0)
 
 
-def test_source_named_once() -> None:
+def test_source_kind_named_once() -> None:
     assert _source_text("sim", "sim:printables/abc") == "sim:printables/abc"
     assert _source_text("mjpeg", "http://127.0.0.1:8080/video") == (
         "mjpeg: http://127.0.0.1:8080/video"
