@@ -78,6 +78,24 @@ def test_fake_quant_of_onnx_rejected(
     assert_one_line_error(code, err, "needs a PyTorch model", "@int8")
 
 
+def test_bad_choice_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "session", "--lang", "fr"])
+    err = capsys.readouterr().err
+
+    assert exited.value.code == 2
+    assert_one_line_error(2, err, "--lang", "'fr'", "report --help")
+    assert "usage:" not in err
+
+
+def test_missing_command_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+
+    assert exited.value.code == 2
+    assert_one_line_error(2, capsys.readouterr().err, "COMMAND")
+
+
 def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     from harness.errors import InvalidArgumentError
 

@@ -86,6 +86,8 @@ def test_bin_edges_parsing() -> None:
         parse_edges("--yaw-bins", "a,b")
     with pytest.raises(InvalidArgumentError, match="at least two edges"):
         parse_edges("--yaw-bins", "5")
+    with pytest.raises(InvalidArgumentError, match=r"e\.g\. 0,0\.5,1,inf"):
+        parse_edges("--distance-bins", "abc", example="0,0.5,1,inf")
 
 
 def frame(index: int, phase: Phase, yaw: float | None, fp32: int, low: int) -> FrameOutcome:

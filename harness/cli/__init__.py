@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn, cast
 
 from harness import __version__
+from harness.cli.common import SubParsers
 from harness.cli.demo import add_demo_command
 from harness.cli.evaluate import add_evaluate_command
 from harness.cli.generate import add_generate_command
@@ -25,15 +27,26 @@ from harness.logs import setup_logging
 EXIT_BAD_INPUT = 2
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser that reports a bad option in one line instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``error: PROG: MESSAGE`` and where the help is, then exit with 2."""
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of ``patch-harness`` and all its commands."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="patch-harness",
         description="Test adversarial patches against quantized image classifiers, from "
         "optimisation to paper to camera to numbers.",
     )
     parser.add_argument("--version", action="version", version=f"patch-harness {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Subcommand parsers are OneLineParsers too, since argparse makes them of the parent's class.
+    commands = cast(
+        "SubParsers", parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    )
     add_models_command(commands)
     add_generate_command(commands)
     add_print_command(commands)

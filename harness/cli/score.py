@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from harness.scoring.bins import Condition
 
 BIN_OPTIONS = {
-    "yaw_deg": ("--yaw-bins", "DEG", "yaw bin edges in degrees"),
-    "pitch_deg": ("--pitch-bins", "DEG", "pitch bin edges in degrees"),
-    "distance_m": ("--distance-bins", "M", "distance bin edges in m"),
-    "luminance": ("--luminance-bins", "L", "mean frame luma bin edges in [0, 1]"),
-    "patch_area_px": ("--area-bins", "PX", "patch area bin edges in px"),
+    "yaw_deg": ("--yaw-bins", "DEG", "yaw bin edges in degrees", "-30,0,30"),
+    "pitch_deg": ("--pitch-bins", "DEG", "pitch bin edges in degrees", "-30,0,30"),
+    "distance_m": ("--distance-bins", "M", "distance bin edges in m", "0,0.5,1,inf"),
+    "luminance": ("--luminance-bins", "L", "mean frame luma bin edges in [0, 1]", "0,0.3,0.7,1"),
+    "patch_area_px": ("--area-bins", "PX", "patch area bin edges in px", "0,10000,inf"),
 }
-"""Bin-edge option per binned ``Conditions`` field: flag, metavar and help."""
+"""Bin-edge option per binned ``Conditions`` field: flag, metavar, help and an example."""
 
 
 def add_score_command(commands: SubParsers) -> None:
@@ -72,7 +72,7 @@ def add_score_command(commands: SubParsers) -> None:
         "transfer variants (default: %(default)s)",
     )
     bins = score.add_argument_group("condition bins (comma-separated, increasing edges)")
-    for name, (flag, metavar, text) in BIN_OPTIONS.items():
+    for name, (flag, metavar, text, _) in BIN_OPTIONS.items():
         defaults = ",".join(f"{edge:g}" for edge in DEFAULT_EDGES[_condition(name)])
         bins.add_argument(
             flag, metavar=metavar, help=f"{text} (default: {defaults})".replace("%", "%%")
@@ -126,10 +126,10 @@ def _run_score(args: argparse.Namespace) -> int:
     check_positive("--batch-size", args.batch_size)
     check_positive("--agreement-images", args.agreement_images)
     edges = dict(DEFAULT_EDGES)
-    for name, (flag, _, _) in BIN_OPTIONS.items():
+    for name, (flag, _, _, example) in BIN_OPTIONS.items():
         text = getattr(args, flag.lstrip("-").replace("-", "_"))
         if text is not None:
-            edges[Condition(name)] = parse_edges(flag, text)
+            edges[Condition(name)] = parse_edges(flag, text, example=example)
 
     request = ScoreRequest(
         session=args.session,

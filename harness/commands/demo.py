@@ -23,6 +23,7 @@ from harness.errors import InvalidArgumentError
 from harness.models.spec import VariantSpec, parse_variant
 from harness.models.variants import BuildSettings
 from harness.patch.optimize import OptimiseSettings, StepRecord
+from harness.patch.ranges import EotRanges
 from harness.report.strings import Language
 from harness.scoring.variants import VariantSettings
 from harness.simulate.run import SimulationSettings
@@ -39,6 +40,12 @@ class DemoRequest:
 
     steps: int = 150
     """Optimisation steps of generate (batch 8)."""
+
+    learning_rate: float = 0.02
+    """Adam step size of generate, in [0, 1] pixel units."""
+
+    ranges: EotRanges = field(default_factory=EotRanges)
+    """Expectation-over-transformation ranges of generate."""
 
     variants: tuple[VariantSpec, ...]
     """Variants that score the simulated session."""
@@ -94,7 +101,13 @@ def run_demo(request: DemoRequest, status: Callable[[str], None] | None = None) 
             weights=(1.0,),
             resolution=48,
             print_resolution=512,
-            settings=OptimiseSettings(target=None, steps=request.steps, batch_size=8),
+            settings=OptimiseSettings(
+                target=None,
+                steps=request.steps,
+                batch_size=8,
+                learning_rate=request.learning_rate,
+                ranges=request.ranges,
+            ),
             calibration_dir=request.calibration_dir,
             printables=request.printables,
             cache_dir=request.cache_dir,

@@ -86,8 +86,10 @@ class BinEdges:
         return labels
 
 
-def parse_edges(option: str, text: str) -> tuple[float, ...]:
+def parse_edges(option: str, text: str, *, example: str = "-30,0,30") -> tuple[float, ...]:
     """Parse a comma-separated list of bin edges such as ``-30,-10,10,30`` or ``0,1,inf``.
+
+    ``example`` is the valid value that the error message shows for ``option``.
 
     Raises:
         InvalidArgumentError: an item is not a number, or the edges are not increasing.
@@ -96,7 +98,7 @@ def parse_edges(option: str, text: str) -> tuple[float, ...]:
         edges = tuple(float(item) for item in text.split(","))
     except ValueError:
         raise InvalidArgumentError(
-            f"{option} {text!r} is invalid: expected comma-separated numbers, e.g. -30,0,30"
+            f"{option} {text!r} is invalid: expected comma-separated numbers, e.g. {example}"
         ) from None
     if len(edges) < 2 or any(math.isnan(edge) for edge in edges):
         raise InvalidArgumentError(f"{option} {text!r} is invalid: expected at least two edges")
