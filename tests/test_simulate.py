@@ -12,6 +12,7 @@ from harness.capture.pose import Intrinsics
 from harness.capture.session import Phase, read_session
 from harness.capture.sources import CaptureSettings, SourceKind, open_reader, parse_source
 from harness.commands.simulate import SIMULATION_FILE, SimulateRequest, run_simulate
+from harness.live.inputs import input_region
 from harness.patch.ranges import Span
 from harness.printing.markers import PATCH_MARKER_IDS, detect_markers
 from harness.scenes import default_scenes
@@ -120,6 +121,19 @@ def test_session_has_truth_beside_measurement(tmp_path: Path) -> None:
     ]
     assert len(frames) == 18
     assert frames[0].shape == (360, 640, 3)
+
+    # Under the crop, clean frame i is classified on the crop of patch frame i. The clean crop
+    # comes from the true corners and the patch crop from the measured ones, which differ by
+    # up to about 5 px at 640x360.
+    for index in range(6):
+        clean_frame, patch_frame = session.frames[index], session.frames[6 + index]
+        assert clean_frame.input_region is not None
+        assert patch_frame.input_region is None
+        assert patch_frame.conditions is not None
+        corners = patch_frame.conditions.patch_corners_px
+        assert corners is not None
+        expected = input_region((640, 360), np.array(corners), 2.0)
+        assert clean_frame.input_region == pytest.approx(expected, abs=8)
 
     document = json.loads((result.folder / SIMULATION_FILE).read_text())
     assert document["pose_accuracy"]["frames"] == 12

@@ -100,6 +100,7 @@ class _FrameDescribed:
     index: int
     conditions: Conditions
     truth: TrueConditions | None
+    input_region: tuple[int, int, int, int] | None
 
 
 @dataclass(frozen=True)
@@ -222,11 +223,19 @@ class Recorder(threading.Thread):
         self._events.put(_FrameScored(index, conditions, input_region, predictions))
 
     def frame_described(
-        self, index: int, conditions: Conditions, truth: TrueConditions | None
+        self,
+        index: int,
+        conditions: Conditions,
+        truth: TrueConditions | None,
+        input_region: tuple[int, int, int, int] | None = None,
     ) -> None:
         """Attach measured and true conditions to frame ``index``'s line and write it without
-        waiting for a scorer; simulated sessions, which score nothing live, use this."""
-        self._events.put(_FrameDescribed(index, conditions, truth))
+        waiting for a scorer; simulated sessions, which score nothing live, use this.
+
+        ``input_region`` (left, top, right, bottom) px, when given, is the region that
+        ``score`` classifies instead of the one it would derive from the conditions.
+        """
+        self._events.put(_FrameDescribed(index, conditions, truth, input_region))
 
     def pause(self) -> None:
         """Close the open segment, because recording was switched off."""
@@ -292,7 +301,10 @@ class Recorder(threading.Thread):
             pending = self._pending.get(event.index)
             if pending is not None:
                 pending.record = replace(
-                    pending.record, conditions=event.conditions, truth=event.truth
+                    pending.record,
+                    conditions=event.conditions,
+                    truth=event.truth,
+                    input_region=event.input_region,
                 )
                 pending.described = True
         elif isinstance(event, _Pause):

@@ -18,7 +18,9 @@ Every recorded frame has a line, whether or not it was scored live. ``conditions
 ``input_region`` and ``predictions`` are filled only on frames that were scored live,
 because the live view scores the newest frame and skips the rest. A simulated session
 (``simulate``) scores nothing live: every line has the measured ``conditions`` and the
-``truth`` the frame was rendered under.
+``truth`` the frame was rendered under. Under a scoring crop its clean frames also carry
+``input_region``: the crop of the patch frame with the same view, so both phases are
+classified on the same part of the scene.
 
 Units: times in s, angles in degrees, distances in m, areas and coordinates in px (x right,
 y down, pixel centres at integer coordinates), luminance in [0, 1].
@@ -202,7 +204,8 @@ class FrameRecord:
 
     input_region: tuple[int, int, int, int] | None = None
     """(left, top, right, bottom) of the frame region the variants saw, in px, right and
-    bottom exclusive; None for frames not scored live."""
+    bottom exclusive. A simulated clean frame under a scoring crop has the crop of its
+    paired patch frame here. None for other frames not scored live."""
 
     predictions: dict[str, Prediction] = field(default_factory=dict)
     """Live output per variant name; empty for frames not scored live."""

@@ -24,6 +24,7 @@ from harness.capture.recorder import Recorder, RecorderSettings
 from harness.capture.session import (
     ClassRef,
     EndReason,
+    Phase,
     PrintedPatch,
     ScoringInfo,
     SessionInfo,
@@ -31,6 +32,7 @@ from harness.capture.session import (
     check_writable,
 )
 from harness.errors import InvalidArgumentError, SessionError
+from harness.live.inputs import input_region
 from harness.logs import track
 from harness.models.classes import imagenet_classes
 from harness.patch.artifacts import package_versions, write_json
@@ -140,7 +142,13 @@ def run_simulate(request: SimulateRequest) -> SimulateResult:
                 break
             continue  # The recorder fell behind and counted the frame as dropped.
         conditions = simulation.measure(frame.image)
-        recorder.frame_described(index, conditions, frame.truth)
+        region = None
+        if frame.phase is Phase.CLEAN and request.crop_scale is not None:
+            # The clean frame is classified where its paired patch frame will be, so that
+            # the clean reference and the patch phase look at the same part of the scene.
+            corners = simulation.patch_corners(frame.view)
+            region = input_region(settings.size, corners, request.crop_scale)
+        recorder.frame_described(index, conditions, frame.truth, region)
         pairs.append((conditions, frame.truth))
 
     status = recorder.status()

@@ -49,7 +49,7 @@ def conclusion(scored: ScoredSession, text: Strings) -> list[str]:
                 else text("not_available"),
             )
         )
-        if worst.name != best.name:
+        if worst_rate.rate < best_rate.rate:
             sentences.append(
                 text(
                     "conclusion_worst",

@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.text import Text as MplText
 
 from harness.report.fonts import ReportFonts
 from harness.report.scores import RateView, ScoredSession, VariantView
@@ -57,7 +58,7 @@ def bits_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) ->
     series = _bits_series(sessions, text)
     # Series sit side by side around each bit width, close enough to read as one group.
     width = min(0.12, 0.8 / max(1, len(series)))
-    for number, (name, rates, degenerate) in enumerate(series):
+    for number, (name, rates, _) in enumerate(series):
         offset = (number - (len(series) - 1) / 2) * width
         values = [np.nan if rate is None else rate.rate * 100 for rate in rates]
         errors = np.array(
@@ -71,18 +72,14 @@ def bits_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) ->
         axis.errorbar(
             positions + offset, values, yerr=errors, fmt="o-", capsize=3, label=name, markersize=4
         )
-        for index, flag in enumerate(degenerate):
-            if flag and not math.isnan(values[index]):
-                axis.annotate(
-                    text("degenerate"),
-                    (positions[index] + offset, values[index]),
-                    textcoords="offset points",
-                    xytext=(0, 8),
-                    ha="center",
-                    fontsize=7,
-                    color="firebrick",
-                )
-    axis.set_xticks(positions, labels)
+    # A degenerate bit width is named once, under its tick, whichever series it breaks.
+    broken = [any(flags[index] for _, _, flags in series) for index in range(len(labels))]
+    ticks = [
+        f"{label}\n{text('degenerate')}" if flag else label
+        for label, flag in zip(labels, broken, strict=True)
+    ]
+    axis.set_xticks(positions, ticks)
+    _colour_degenerate(axis.get_xticklabels(), broken)
     axis.set_xlabel(text("axis_bits"))
     targeted = all(session.targeted for session in sessions)
     axis.set_ylabel(text("axis_success" if targeted else "untargeted_axis"))
@@ -164,7 +161,11 @@ def heatmap_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path)
                     fontsize=6,
                     color="white" if values[row, column] < 60 else "black",
                 )
-    axis.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=7)
+    names = [
+        f"{name} ({text('degenerate')})" if variant.degenerate else name for name, variant in rows
+    ]
+    axis.set_yticks(range(len(rows)), names, fontsize=7)
+    _colour_degenerate(axis.get_yticklabels(), [variant.degenerate for _, variant in rows])
     axis.set_xticks(
         range(len(columns)),
         [f"{_condition_short(condition)} {label}" for condition, label in columns],
@@ -178,6 +179,13 @@ def heatmap_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path)
     label = text("axis_success" if targeted else "untargeted_axis")
     figure.colorbar(image, ax=axis, label=label, fraction=0.03)
     return _save(figure, path)
+
+
+def _colour_degenerate(labels: Sequence[MplText], degenerate: Sequence[bool]) -> None:
+    """Draw the tick labels of degenerate variants in red."""
+    for label, flag in zip(labels, degenerate, strict=True):
+        if flag:
+            label.set_color("firebrick")
 
 
 def _bits_series(

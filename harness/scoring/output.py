@@ -226,15 +226,21 @@ def _groups(
     summaries: dict[str, VariantSummary],
     white_box: dict[str, bool | None],
 ) -> dict[str, Any] | None:
-    """Return the mean patch-phase rates of the white-box and the transfer variants."""
+    """Return the mean patch-phase rates of the white-box and the transfer variants.
+
+    Degenerate variants are listed under ``degenerate`` and left out of the means, because
+    a broken model's rates say nothing about how well the patch transfers.
+    """
     if all(flag is None for flag in white_box.values()):
         return None
     groups = {}
     for group, flag in (("white_box", True), ("transfer", False)):
-        names = [variant.name for variant in variants if white_box.get(variant.name) is flag]
+        members = [variant for variant in variants if white_box.get(variant.name) is flag]
+        names = [variant.name for variant in members if not variant.degenerate]
         patch = [summaries[name].phases[Phase.PATCH] for name in names]
         groups[group] = {
             "variants": names,
+            "degenerate": [variant.name for variant in members if variant.degenerate],
             "mean_success": _mean([stats.success for stats in patch]),
             "mean_misclassification": _mean([stats.misclassification for stats in patch]),
         }

@@ -62,6 +62,9 @@ class SimulatedFrame:
 
     truth: TrueConditions
 
+    view: ViewConditions
+    """The view of the frame; a clean frame shares it with its paired patch frame."""
+
 
 def check_fits(settings: SimulationSettings, intrinsics: Intrinsics) -> None:
     """Reject conditions under which the sheet cannot be fully in view.
@@ -151,7 +154,22 @@ class Simulation:
         image, truth = self.camera.render(
             self._backgrounds[scene_index], sheet, view, self._rng, scene.name
         )
-        return SimulatedFrame(phase=phase, image=image, truth=truth)
+        return SimulatedFrame(phase=phase, image=image, truth=truth, view=view)
+
+    def patch_corners(self, view: ViewConditions) -> NDArray[np.float64]:
+        """Return the (4, 2) patch corners in frame px under ``view``, top-left first and
+        clockwise, whether or not the sheet is drawn."""
+        frame = self.sheet.frame
+        corners_mm = np.array(
+            [
+                [0.0, 0.0, 1.0],
+                [frame.width_mm, 0.0, 1.0],
+                [frame.width_mm, frame.height_mm, 1.0],
+                [0.0, frame.height_mm, 1.0],
+            ]
+        )
+        projected = corners_mm @ self.camera.image_from_plane(self.sheet, view).T
+        return np.asarray(projected[:, :2] / projected[:, 2:], dtype=np.float64)
 
     def measure(self, image: NDArray[np.uint8]) -> Conditions:
         """Return the conditions that ``live`` would measure on a (H, W, 3) BGR frame."""
