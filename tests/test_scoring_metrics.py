@@ -19,6 +19,8 @@ p = k / n:
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
@@ -27,8 +29,10 @@ from harness.errors import InvalidArgumentError
 from harness.scoring.bins import BinEdges, Condition, parse_edges
 from harness.scoring.intervals import Rate, difference_interval, wilson_interval
 from harness.scoring.outcomes import FrameOutcome, VariantOutput
+from harness.scoring.output import _groups
 from harness.scoring.reference import ReferenceSource, choose_reference
-from harness.scoring.summary import summarise
+from harness.scoring.summary import PhaseStats, VariantSummary, summarise
+from harness.scoring.variants import ScoringVariant
 
 FLOAT = "m@32"
 LOW = "m@4"
@@ -208,3 +212,36 @@ def test_summary_untargeted_without_reference() -> None:
     assert patch.success is None
     assert patch.misclassification is None
     assert summary[LOW].success_difference is None
+
+
+def test_groups_leave_out_degenerate() -> None:
+    # Transfer: 8-bit at 30/100 and a degenerate 2-bit at 90/100; the mean is 0.3, not 0.6.
+    def summary(name: str, count: int) -> VariantSummary:
+        stats = PhaseStats(
+            frames=100,
+            success=Rate(count=count, total=100),
+            misclassification=Rate(count=50, total=100),
+        )
+        return VariantSummary(
+            name=name,
+            phases={Phase.PATCH: stats},
+            success_difference=None,
+            misclassification_difference=None,
+            bins={},
+            unbinned={},
+        )
+
+    names = {"m@32": False, "m@8": False, "m@2": True}
+    variants = [SimpleNamespace(name=name, degenerate=flag) for name, flag in names.items()]
+    summaries = {"m@32": summary("m@32", 60), "m@8": summary("m@8", 30), "m@2": summary("m@2", 90)}
+    white_box: dict[str, bool | None] = {"m@32": True, "m@8": False, "m@2": False}
+
+    groups = _groups(cast("list[ScoringVariant]", variants), summaries, white_box)
+
+    assert groups is not None
+    assert groups["white_box"]["variants"] == ["m@32"]
+    assert groups["white_box"]["mean_success"] == pytest.approx(0.6)
+    assert groups["transfer"]["variants"] == ["m@8"]
+    assert groups["transfer"]["degenerate"] == ["m@2"]
+    assert groups["transfer"]["mean_success"] == pytest.approx(0.3)
+    assert groups["transfer"]["mean_misclassification"] == pytest.approx(0.5)
