@@ -204,7 +204,7 @@ def run_generate(
     folder.mkdir(parents=True, exist_ok=True)
 
     evaluate = request.evaluate or request.variants
-    report(f"measuring held-out success on {len(evaluate)} variants")
+    report(f"measuring held-out success on {', '.join(spec.name for spec in evaluate)}")
     success = {}
     for spec in evaluate:
         variant = next((v for v in variants if v.spec == spec), None) or _build(

@@ -64,7 +64,7 @@ def session_report(scored: ScoredSession, language: Language, output: Path, plot
         _examples_table(example_frames(scored, plots), text, styles),
     ]
     build_pdf(output, story, title=text("title"), fonts=fonts)
-    logger.info("wrote %s", output)
+    logger.debug("wrote %s", output)
 
 
 def comparison_report(
@@ -96,7 +96,7 @@ def comparison_report(
     story.append(PageBreak())
     story.extend(_figures(sessions, text, styles, fonts, plots, suffix))
     build_pdf(output, story, title=text("compare_title"), fonts=fonts)
-    logger.info("wrote %s", output)
+    logger.debug("wrote %s", output)
 
 
 def skipped_lines(scored: ScoredSession, text: Strings) -> list[str]:
