@@ -20,7 +20,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 from harness import __version__
 from harness.capture.pose import DEFAULT_FOV_DEG
 from harness.capture.session import Phase
-from harness.report.conclusion import conclusion, percent
+from harness.report.conclusion import MIN_BIN_FRAMES, conclusion, percent
 from harness.report.document import (
     CONTENT_WIDTH,
     Styles,
@@ -136,6 +136,7 @@ def _figures(
         figure(bits),
         paragraph(text("h_conditions"), styles.heading),
         figure(conditions),
+        paragraph(text("conditions_note", frames=MIN_BIN_FRAMES), styles.small),
         PageBreak(),
         paragraph(text("h_heatmap"), styles.heading),
         figure(heatmap),

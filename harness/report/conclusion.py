@@ -14,7 +14,7 @@ FEW_PATCH_FRAMES = 30
 """Below this many patch frames the conclusion warns that the intervals are wide."""
 
 MIN_BIN_FRAMES = 3
-"""Yaw bins with fewer patch frames are not compared."""
+"""Condition bins with fewer patch frames are not compared, and not drawn as points."""
 
 
 def conclusion(scored: ScoredSession, text: Strings) -> list[str]:

@@ -34,6 +34,8 @@ CONTENT_WIDTH = A4[0] - 2 * MARGIN
 CELL_PADDING = 6.0
 """reportlab's default left and right padding of a table cell, pt."""
 
+NO_BREAK_SPACE = "\u00a0"
+
 MIN_CJK_CHARACTERS = 4
 """A CJK phrase may break between characters, but keeps at least this many on a line."""
 
@@ -89,6 +91,8 @@ def table(
     ``widths`` are the preferred column widths in pt; :func:`fit_widths` widens a column
     whose longest word would not fit.
     """
+    # A no-break space keeps each percent sign on the line of its number.
+    rows = [[value.replace(" %", NO_BREAK_SPACE + "%") for value in row] for row in rows]
     cells = [[paragraph(value, styles.cell) for value in row] for row in rows]
     fitted = fit_widths(rows, widths, styles.cell) if widths else None
     result = Table(cells, colWidths=fitted, repeatRows=1)
@@ -114,7 +118,7 @@ def fit_widths(
     words alone need more.
     """
     minimums = [
-        max(_word_width(word, style) for row in rows for word in row[column].split() or [""])
+        max(_word_width(word, style) for row in rows for word in row[column].split(" ") or [""])
         + 2 * CELL_PADDING
         for column in range(len(preferred))
     ]

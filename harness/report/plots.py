@@ -20,6 +20,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.text import Text as MplText
 
+from harness.report.conclusion import MIN_BIN_FRAMES
 from harness.report.fonts import ReportFonts
 from harness.report.scores import RateView, ScoredSession, VariantView
 from harness.report.strings import Strings
@@ -102,7 +103,7 @@ def conditions_figure(sessions: Sequence[ScoredSession], text: Strings, path: Pa
                 points = [
                     (_bin_centre(entry.low, entry.high), entry.patch.rate * 100)
                     for entry in variant.bins.get(condition, [])
-                    if entry.patch is not None
+                    if entry.patch is not None and entry.patch_frames >= MIN_BIN_FRAMES
                 ]
                 if not points:
                     continue

@@ -27,6 +27,8 @@ _EN = {
     "h_skipped": "What was skipped",
     "h_bits": "Targeted success against bit width",
     "h_conditions": "Success against angle, distance and luminance",
+    "conditions_note": "Each point is a condition bin with at least {frames} patch frames; the "
+    "heatmap shows every bin.",
     "h_heatmap": "Success by variant and condition",
     "h_examples": "Example frames",
     "h_sessions": "Sessions compared",
@@ -130,6 +132,8 @@ _JA = {
     "h_skipped": "読み飛ばした内容",
     "h_bits": "ビット幅と標的成功率",
     "h_conditions": "角度・距離・輝度と成功率",
+    "conditions_note": "各点はパッチありフレームが {frames} 枚以上ある条件の区間です。"
+    "すべての区間はヒートマップにあります。",
     "h_heatmap": "バリアントと条件ごとの成功率",
     "h_examples": "フレームの例",
     "h_sessions": "比較したセッション",
