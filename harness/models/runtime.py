@@ -1,10 +1,9 @@
 """ONNX Runtime: fp32 export and the deployed int8 model, run as an edge device runs it.
 
 The deployed variant is the float model exported to ONNX and quantized by ONNX Runtime's
-static quantizer: QDQ format, 8-bit weights per output channel and 8-bit activations per
-tensor, both stored as uint8, min-max calibration on scene images. ONNX Runtime fuses each
-DequantizeLinear → Conv → QuantizeLinear group into an integer kernel (QLinearConv), so
-inference runs in 8-bit integers.
+static quantizer: QDQ format, int8 weights per output channel, uint8 activations per tensor,
+min-max calibration on scene images. ONNX Runtime fuses each DequantizeLinear → Conv →
+QuantizeLinear group into an integer kernel (QLinearConv), so inference runs in int8.
 """
 
 from __future__ import annotations
@@ -74,18 +73,8 @@ class _ImageReader(CalibrationDataReader):  # type: ignore[misc]
         return None if batch is None else {self._input_name: batch}
 
 
-INT8_FORMAT = "qdq-u8u8-per-channel-minmax"
-"""How :func:`quantize_int8` quantizes; part of the int8 variants' cache key."""
-
-
 def quantize_int8(float_onnx: Path, output: Path, images: torch.Tensor) -> None:
-    """Write a static int8 QDQ model of ``float_onnx``, calibrated on (N, 3, S, S) ``images``.
-
-    Activations and weights are both uint8 (U8U8). With int8 weights (U8S8), ONNX Runtime's
-    AVX2 kernels on x86 CPUs without VNNI add u8 × s8 products in pairs into saturating
-    16-bit sums. On such a CPU (an AMD EPYC) U8S8 agreed with the W8A8 fake-quant variant on
-    89 % of 500 ImageNet samples and U8U8 on at least 95 %.
-    """
+    """Write a static int8 QDQ model of ``float_onnx``, calibrated on (N, 3, S, S) ``images``."""
     prepared = output.with_name(output.stem + "-prepared.onnx")
     quant_pre_process(str(float_onnx), str(prepared), skip_symbolic_shape=True)
     input_name = _input_name(prepared)
@@ -96,7 +85,7 @@ def quantize_int8(float_onnx: Path, output: Path, images: torch.Tensor) -> None:
         quant_format=QuantFormat.QDQ,
         per_channel=True,
         activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
     )
     prepared.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from harness.models.quantize.layers import (
 )
 from harness.models.quantize.ptq import calibrate, run_batches
 from harness.models.quantize.qat import DistillationSettings, distill
-from harness.models.runtime import INT8_FORMAT, OnnxClassifier, export_onnx, quantize_int8
+from harness.models.runtime import OnnxClassifier, export_onnx, quantize_int8
 from harness.models.spec import QuantMethod, VariantSpec
 from harness.models.zoo import Classifier, ModelKind, ModelSource, load_model, resolve_model
 
@@ -353,8 +353,7 @@ def _build_deployed(
     cache: VariantCache,
     settings: BuildSettings,
 ) -> Variant:
-    fields = _cache_fields(spec, source, calibration_id, settings)
-    key = cache.key({**fields, "int8_format": INT8_FORMAT})
+    key = cache.key(_cache_fields(spec, source, calibration_id, settings))
     path = cache.path(spec.model, "int8", key, ".onnx")
     if path is None:
         raise InvalidArgumentError(
@@ -395,8 +394,7 @@ def _build_onnx_variant(
         session = OnnxClassifier(source.path, normalisation=normalisation)
         return Variant(spec, source, None, session, source.path.stat().st_size)
 
-    fields = _cache_fields(spec, source, calibration_id, settings)
-    key = cache.key({**fields, "int8_format": INT8_FORMAT})
+    key = cache.key(_cache_fields(spec, source, calibration_id, settings))
     path = cache.path(spec.model, "int8", key, ".onnx")
     if path is None:
         raise InvalidArgumentError("the int8 variant needs a cache folder: drop --no-cache")

@@ -189,7 +189,7 @@ _JA = {
     "reference_majority": "{name} ({index})、"
     "パッチなし {clean} フレーム中 {votes} で fp32 の多数決",
     "reference_none": "なし: 正解クラスもパッチなしのフレームもありません",
-    "frames_text": "{lines} フレーム中 {replayed} フレームを再生、{skipped} フレームを読み飛ばし",
+    "frames_text": "{lines} 中 {replayed} を再生、{skipped} を読み飛ばし",
     "frame_rate": "{width} × {height} px、{fps} fps",
     "skipped_none": "読み飛ばしはありません。記録された全フレームを再生しました。",
     "skipped_tail": "frames.jsonl の最終行が途中で切れていたため除きました。",
