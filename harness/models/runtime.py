@@ -116,6 +116,9 @@ class OnnxClassifier:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Without VNNI, ONNX Runtime's x86 int8 kernels add u8 × s8 products in pairs into
+        # saturating 16-bit sums; this option widens them to exact sums for a small cost.
+        options.add_session_config_entry("session.x64quantprecision", "1")
         if optimized_path is not None:
             options.optimized_model_filepath = str(optimized_path)
         try:
