@@ -103,7 +103,9 @@ def _add_variant_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SCALE",
         help="score a square of SCALE patch extents (px) around the markers instead of the "
-        "whole frame; the whole frame when no marker is seen (SCALE default: 2)",
+        "whole frame; the whole frame when no marker is seen (SCALE default: 2). Clean "
+        "frames then show a wider view than patch frames, so give score --true-class for a "
+        "fair misclassification rate",
     )
     group.add_argument(
         "--window",
