@@ -41,8 +41,8 @@ def setup_logging(*, verbose: bool = False, quiet: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
 
-    # Libraries log their own details at INFO (ONNX Runtime's quantizer writes one line per
-    # rescaled bias); only their warnings are shown unless --verbose asks for everything.
+    # Libraries log their own details at INFO: ONNX Runtime's quantizer writes one line per
+    # rescaled bias. Only their warnings are shown, unless --verbose is given.
     root.setLevel(logging.DEBUG if verbose else max(level, logging.WARNING))
     logging.getLogger("harness").setLevel(level)
 

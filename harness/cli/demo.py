@@ -17,7 +17,7 @@ from harness.cli.common import (
 
 DEMO_LAYERWISE_IMAGES = 32
 """Calibration images per layer for GPTQ in the demo, half the default, so that the 5-, 4-
-and 2-bit variants build in about 1.5 min each on 2 cores (measured: 93 s each)."""
+and 2-bit variants build in about 1.5 min each on 2 cores (measured: 68 to 93 s each)."""
 
 
 def add_demo_command(commands: SubParsers) -> None:

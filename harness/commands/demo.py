@@ -37,7 +37,7 @@ DEMO_RANGES = EotRanges(
     area=Span(0.15, 0.35),
     position=Span(0.3, 0.7),
 )
-"""Generate's pose ranges for the demo, matched to what score sees of the simulated session.
+"""Generate's pose ranges for the demo, matched to the views that score classifies.
 
 The angles are the simulator's default ranges. Score classifies a square of two patch
 extents around the sheet, so the patch fills about a sixth to a third of the model input,

@@ -113,8 +113,8 @@ def fit_widths(
     """Return column widths (pt) close to ``preferred`` in which no word breaks.
 
     A column narrower than its longest word (a Latin word whole, a CJK phrase up to
-    :data:`MIN_CJK_CHARACTERS`) is widened; the columns that can spare width give it up in
-    proportion to what they can spare, so the total stays ``sum(preferred)`` unless the
+    :data:`MIN_CJK_CHARACTERS`) is widened. The columns that can spare width give it up in
+    proportion to their spare width. So the total stays ``sum(preferred)`` unless the
     words alone need more.
     """
     minimums = [
@@ -129,8 +129,8 @@ def fit_widths(
     room = sum(spare)
     if excess <= 0 or room <= 0:
         return widths
-    taken = min(1.0, excess / room)
-    return [width - share * taken for width, share in zip(widths, spare, strict=True)]
+    fraction = min(1.0, excess / room)
+    return [width - share * fraction for width, share in zip(widths, spare, strict=True)]
 
 
 def _word_width(word: str, style: ParagraphStyle) -> float:

@@ -229,7 +229,7 @@ def _groups(
     """Return the mean patch-phase rates of the white-box and the transfer variants.
 
     Degenerate variants are listed under ``degenerate`` and left out of the means, because
-    a broken model's rates say nothing about how well the patch transfers.
+    a broken model's rates do not measure how well the patch transfers.
     """
     if all(flag is None for flag in white_box.values()):
         return None
