@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import cv2
 import numpy as np
 
-from harness.capture.sources import (
+from harness.capture.reader import (
     CaptureSettings,
     Frame,
     FrameReader,

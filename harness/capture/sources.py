@@ -15,26 +15,24 @@ from __future__ import annotations
 import logging
 import re
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from types import TracebackType
-from typing import Self
-from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
+from harness.capture.reader import CaptureSettings as CaptureSettings
+from harness.capture.reader import Frame as Frame
+from harness.capture.reader import FrameReader as FrameReader
+from harness.capture.reader import SourceKind as SourceKind
+from harness.capture.reader import SourceLost as SourceLost
+from harness.capture.reader import SourceSpec as SourceSpec
+from harness.capture.reader import redact_url as redact_url
+from harness.capture.reader import resize_to as resize_to
 from harness.errors import DataError, SourceError
 
 logger = logging.getLogger(__name__)
-
-Frame = NDArray[np.uint8]
-"""An (H, W, 3) BGR image, as OpenCV reads it."""
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -47,92 +45,6 @@ CAMERA_PROBE_INDICES = range(10)
 STREAM_SCHEMES = ("http", "https", "rtsp", "rtsps", "rtmp")
 
 _PRINTF_INDEX = re.compile(r"%(0?)(\d*)d")
-
-
-class SourceKind(Enum):
-    """The kind of device or file that frames come from."""
-
-    CAMERA = "camera"
-    VIDEO = "video"
-    IMAGES = "images"
-    STREAM = "stream"
-    SIM = "sim"
-
-
-@dataclass(frozen=True, kw_only=True)
-class SourceSpec:
-    """A source as the user named it."""
-
-    kind: SourceKind
-    location: str
-    """Camera index, file or folder path, printf pattern or URL, as given."""
-
-    @property
-    def description(self) -> str:
-        """The source for messages, e.g. ``camera 0`` or ``video board.mp4``; no password."""
-        return f"{self.kind.value} {redact_url(self.location)}"
-
-    @property
-    def live(self) -> bool:
-        """Whether frames arrive at the device's rate (camera, stream) rather than from a file."""
-        return self.kind in (SourceKind.CAMERA, SourceKind.STREAM)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CaptureSettings:
-    """Requested frame size and rate; None keeps the source's own."""
-
-    width: int | None = None
-    """Frame width in px."""
-
-    height: int | None = None
-    """Frame height in px."""
-
-    fps: float | None = None
-    """Frames per second: requested from a camera, the playback rate of a file; a stream
-    sets its own rate."""
-
-    stall_timeout_s: float = 5.0
-    """A live source that delivers no frame for this long is lost, in s."""
-
-
-class SourceLost(SourceError):
-    """A source that was open stopped delivering frames: unplugged, closed, or unreadable."""
-
-
-class FrameReader(ABC):
-    """An open source; :meth:`read` returns frames until the source ends."""
-
-    spec: SourceSpec
-    fps: float
-    """Nominal frames per second: requested or reported by the device, or the playback rate."""
-
-    @abstractmethod
-    def read(self) -> Frame | None:
-        """Return the next (H, W, 3) BGR frame, or None when the source has ended.
-
-        Raises:
-            SourceLost: the device or stream stopped delivering frames, or a file is corrupt.
-        """
-
-    def skip(self) -> bool:
-        """Advance one frame without decoding it where the source allows; False at the end."""
-        return self.read() is not None
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the device, connection or file."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -250,27 +162,6 @@ def open_reader(spec: SourceSpec, settings: CaptureSettings) -> FrameReader:
         if stream is not None:
             return stream
     return FfmpegStreamReader(spec, settings)
-
-
-def resize_to(frame: Frame, settings: CaptureSettings) -> Frame:
-    """Resize a frame to the requested width and height, when both are set and differ."""
-    if settings.width is None or settings.height is None:
-        return frame
-    if frame.shape[1] == settings.width and frame.shape[0] == settings.height:
-        return frame
-    resized = cv2.resize(frame, (settings.width, settings.height), interpolation=cv2.INTER_AREA)
-    return np.asarray(resized, dtype=np.uint8)
-
-
-def redact_url(location: str) -> str:
-    """Return a source location with the password of a URL replaced by ``***``."""
-    if "://" not in location:
-        return location
-    parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 @contextmanager

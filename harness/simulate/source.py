@@ -23,8 +23,8 @@ from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
 from harness.capture.pose import Intrinsics
+from harness.capture.reader import CaptureSettings, Frame, FrameReader, SourceSpec
 from harness.capture.session import Phase
-from harness.capture.sources import CaptureSettings, Frame, FrameReader, SourceSpec
 from harness.errors import DataError, SourceError
 from harness.printing.patchfile import PATCH_IMAGE, PATCH_MASK
 from harness.scenes import default_scenes
