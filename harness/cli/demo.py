@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from harness.cli.common import (
@@ -84,6 +87,16 @@ def add_demo_command(commands: SubParsers) -> None:
     demo.set_defaults(handler=_run_demo)
 
 
+def _program() -> str:
+    """Return ``patch-harness`` when it is on PATH, else the path it was run by (``make demo``
+    runs ``.venv/bin/patch-harness`` without activating the environment)."""
+    if shutil.which("patch-harness") is not None:
+        return "patch-harness"
+    if sys.argv[0].endswith("__main__.py"):
+        return f"{sys.executable} -m harness"
+    return os.path.relpath(sys.argv[0])
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from harness.commands.demo import DemoRequest, run_demo
     from harness.models.spec import parse_variants, standard_sweep
@@ -112,7 +125,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     session = dict(result.artifacts)["simulated session"]
     if args.layerwise_images == DEMO_LAYERWISE_IMAGES:
         print(
-            f"score it again with the variants the demo built (cached): patch-harness score "
+            f"score it again with the variants the demo built (cached): {_program()} score "
             f"{session} --layerwise-images {DEMO_LAYERWISE_IMAGES}"
         )
     return 0

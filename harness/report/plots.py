@@ -71,7 +71,7 @@ def bits_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) ->
             ]
         ).T
         axis.errorbar(
-            positions + offset, values, yerr=errors, fmt="o-", capsize=3, label=name, markersize=4
+            positions + offset, values, yerr=errors, fmt="o", capsize=3, label=name, markersize=4
         )
     # A degenerate bit width is named once, under its tick, whichever series it breaks.
     broken = [any(flags[index] for _, _, flags in series) for index in range(len(labels))]
@@ -85,7 +85,7 @@ def bits_figure(sessions: Sequence[ScoredSession], text: Strings, path: Path) ->
     targeted = all(session.targeted for session in sessions)
     axis.set_ylabel(text("axis_success" if targeted else "untargeted_axis"))
     axis.set_ylim(-5, 105)
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="best")
     return _save(figure, path)
 
 
