@@ -1,4 +1,4 @@
-"""What every frame source shares: the source's name, the requested settings and the reader.
+"""Types shared by every frame source: its name, the requested settings and the reader.
 
 :mod:`harness.capture.sources` opens the built-in sources. The MJPEG reader and the virtual
 camera's reader build on the classes here, so they do not import the module that opens

@@ -159,15 +159,9 @@ class Simulation:
     def patch_corners(self, view: ViewConditions) -> NDArray[np.float64]:
         """Return the (4, 2) patch corners in frame px under ``view``, top-left first and
         clockwise, whether or not the sheet is drawn."""
-        frame = self.sheet.frame
-        corners_mm = np.array(
-            [
-                [0.0, 0.0, 1.0],
-                [frame.width_mm, 0.0, 1.0],
-                [frame.width_mm, frame.height_mm, 1.0],
-                [0.0, frame.height_mm, 1.0],
-            ]
-        )
+        # Homogeneous plane points: (x, y, 1) in mm, from the corners that pose estimation uses.
+        corners_mm = self.sheet.frame.content_corners_mm()
+        corners_mm[:, 2] = 1.0
         projected = corners_mm @ self.camera.image_from_plane(self.sheet, view).T
         return np.asarray(projected[:, :2] / projected[:, 2:], dtype=np.float64)
 
