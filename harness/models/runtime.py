@@ -117,8 +117,8 @@ class OnnxClassifier:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # Without VNNI, ONNX Runtime's x86 int8 kernels add u8 × s8 products in pairs into
-        # saturating 16-bit sums. This option makes the sums exact, for 0.8 ms more per
-        # image on a 2-core AMD EPYC.
+        # saturating 16-bit sums. This option makes the sums exact at a small cost in speed
+        # (int8 latency with it is in docs/results.md).
         options.add_session_config_entry("session.x64quantprecision", "1")
         if optimized_path is not None:
             options.optimized_model_filepath = str(optimized_path)
